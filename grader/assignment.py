@@ -1,0 +1,212 @@
+"""An assignment folder: its spec (sections, checks, points, limits) and its files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from grader.errors import AssignmentError
+
+Visibility = Literal["visible", "hidden"]
+
+#: The folder that holds one sub-folder per assignment in a source checkout.
+ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
+
+_SECTION_ID = re.compile(r"^\d+(\.\d+)*$")
+_CHECK_ID = re.compile(r"^(?P<section>\d+(\.\d+)*)/[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSpec:
+    """One numbered section of the handout."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """Points and visibility of one check, keyed by its stable id."""
+
+    id: str
+    section: str
+    points: float
+    visibility: Visibility
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Time limits the assignment asks for (the command line may override them)."""
+
+    section_timeout_s: float
+    submission_timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A loaded, validated assignment folder."""
+
+    name: str
+    title: str
+    root: Path
+    sections: tuple[SectionSpec, ...]
+    checks: tuple[CheckSpec, ...]
+    limits: Limits
+    harvest_path: Path  # runs in the sandboxed child: what to collect after each section
+    inputs_path: Path  # runs in the trusted parent: unseen inputs chosen at grading time
+    checks_dir: Path  # pytest files; run in the trusted parent
+    reference_path: Path | None  # reference solution notebook, if this checkout has it
+
+    @property
+    def section_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.sections)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    def checks_of(self, section_id: str) -> tuple[CheckSpec, ...]:
+        return tuple(c for c in self.checks if c.section == section_id)
+
+    def template_path(self, suffix: str) -> Path:
+        return self.root / f"template{suffix}"
+
+
+def list_assignments(assignments_dir: Path = ASSIGNMENTS_DIR) -> list[str]:
+    """Return the names of the assignment folders (those with a spec.toml)."""
+    if not assignments_dir.is_dir():
+        return []
+    return sorted(p.parent.name for p in assignments_dir.glob("*/spec.toml"))
+
+
+def load_assignment(
+    name: str | None = None, *, assignments_dir: Path = ASSIGNMENTS_DIR
+) -> Assignment:
+    """Load `assignments_dir/NAME/spec.toml`; with no name, the only assignment there is."""
+    names = list_assignments(assignments_dir)
+    if name is None:
+        if len(names) != 1:
+            raise AssignmentError(
+                f"{assignments_dir} holds {len(names)} assignments ({', '.join(names) or 'none'}); "
+                "choose one with --assignment NAME"
+            )
+        name = names[0]
+    if name not in names:
+        raise AssignmentError(
+            f"no assignment {name!r} in {assignments_dir} (found: {', '.join(names) or 'none'}); "
+            "an assignment is a folder with a spec.toml"
+        )
+    return load_assignment_dir(assignments_dir / name)
+
+
+def load_assignment_dir(root: Path) -> Assignment:
+    """Load and validate one assignment folder."""
+    spec_path = root / "spec.toml"
+    try:
+        raw = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AssignmentError(f"{spec_path} is missing: every assignment needs a spec") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AssignmentError(f"{spec_path}: invalid TOML ({exc}); fix the spec file") from None
+
+    def where(key: str) -> str:
+        return f"{spec_path}: {key}"
+
+    meta = _table(raw, "assignment", spec_path)
+    sections = tuple(
+        SectionSpec(
+            id=_str(s, "id", where("[[sections]]")), title=_str(s, "title", where("[[sections]]"))
+        )
+        for s in _list(raw, "sections", spec_path)
+    )
+    ids = [s.id for s in sections]
+    for sid in ids:
+        if not _SECTION_ID.match(sid):
+            raise AssignmentError(
+                f"{where('[[sections]]')}: section id {sid!r} is not like '1.3.1'"
+            )
+    if len(set(ids)) != len(ids):
+        raise AssignmentError(f"{where('[[sections]]')}: section ids repeat: {ids}")
+
+    checks: list[CheckSpec] = []
+    for c in _list(raw, "checks", spec_path):
+        cid = _str(c, "id", where("[[checks]]"))
+        m = _CHECK_ID.match(cid)
+        if not m or m["section"] not in ids:
+            raise AssignmentError(
+                f"{where('[[checks]]')}: check id {cid!r} must be '<section id>/<name>' "
+                f"with a section from {ids}"
+            )
+        visibility = c.get("visibility", "visible")
+        if visibility not in ("visible", "hidden"):
+            raise AssignmentError(f"{where(cid)}: visibility must be 'visible' or 'hidden'")
+        points = c.get("points")
+        if not isinstance(points, int | float) or points < 0:
+            raise AssignmentError(f"{where(cid)}: points must be a number >= 0")
+        checks.append(
+            CheckSpec(
+                id=cid,
+                section=m["section"],
+                points=float(points),
+                visibility=cast(Visibility, visibility),
+                title=str(c.get("title", cid)),
+            )
+        )
+    if len({c.id for c in checks}) != len(checks):
+        raise AssignmentError(f"{spec_path}: check ids repeat")
+
+    limits_raw = raw.get("limits", {})
+    limits = Limits(
+        section_timeout_s=float(limits_raw.get("section_timeout_s", 60)),
+        submission_timeout_s=float(limits_raw.get("submission_timeout_s", 300)),
+    )
+    files = {
+        key: root / str(meta.get(key, default))
+        for key, default in (
+            ("harvest", "harvest.py"),
+            ("inputs", "inputs.py"),
+            ("checks", "checks"),
+        )
+    }
+    for key, path in files.items():
+        if not path.exists():
+            raise AssignmentError(f"{where('assignment.' + key)}: {path} does not exist")
+    reference = meta.get("reference")
+    reference_path = (root / str(reference)).resolve() if reference else None
+    return Assignment(
+        name=_str(meta, "name", where("[assignment]")),
+        title=_str(meta, "title", where("[assignment]")),
+        root=root,
+        sections=sections,
+        checks=tuple(checks),
+        limits=limits,
+        harvest_path=files["harvest"],
+        inputs_path=files["inputs"],
+        checks_dir=files["checks"],
+        reference_path=reference_path,
+    )
+
+
+def _table(raw: dict[str, object], key: str, path: Path) -> dict[str, object]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise AssignmentError(f"{path}: missing [{key}] table")
+    return value
+
+
+def _list(raw: dict[str, object], key: str, path: Path) -> list[dict[str, object]]:
+    value = raw.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        raise AssignmentError(f"{path}: missing [[{key}]] entries")
+    return value
+
+
+def _str(raw: dict[str, object], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value:
+        raise AssignmentError(f"{where}: missing string field {key!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Renderers for the formats other tools read: each renders one format and holds no policy."""

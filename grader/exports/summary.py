@@ -1,0 +1,48 @@
+"""Render the class summary CSV that `batch` writes beside the scorecards."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+
+#: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA) and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def render_summary_csv(
+    scorecards: Sequence[Mapping[str, object]], section_ids: Sequence[str]
+) -> str:
+    """One row per student: total, each section's score and status, and errors."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["student", "file", "score", "max_score"]
+        + [f"{sid} score" for sid in section_ids]
+        + [f"{sid} status" for sid in section_ids]
+        + ["duration_s", "errors"]
+    )
+    for card in scorecards:
+        sections = {s["id"]: s for s in card["sections"]}  # type: ignore[attr-defined, index]
+        submission = card["submission"]
+        errors = card.get("errors") or []
+        writer.writerow(
+            [cell(card["student"]), cell(submission["path"]), card["score"], card["max_score"]]  # type: ignore[index]
+            + [sections[sid]["score"] if sid in sections else "" for sid in section_ids]
+            + [sections[sid]["status"] if sid in sections else "" for sid in section_ids]
+            + [card.get("duration_s", ""), cell(" | ".join(str(e) for e in errors)[:500])]  # type: ignore[union-attr]
+        )
+    return out.getvalue()

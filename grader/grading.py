@@ -1,0 +1,413 @@
+"""Grade one submission: load, split, run in the sandbox, check in this process, score."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import platform
+import time
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytest_jsonreport.plugin import JSONReport
+
+from grader.assignment import Assignment
+from grader.checkdata import SectionData
+from grader.config import GraderConfig
+from grader.errors import AssignmentError
+from grader.harvest import (
+    CodeError,
+    HarvestFormatError,
+    SectionHarvest,
+    StudentError,
+    decode_error,
+    decode_value,
+)
+from grader.plugin import GraderPlugin, Grading
+from grader.results import CheckResult, parse_report
+from grader.sandbox import Job, JobStep, SandboxResult, run_job
+from grader.scoring import Scorecard, SubmissionInfo, score_sections
+from grader.sections import Split, split_sections
+from grader.submission import load_submission
+
+GRADER_VERSION = "0.1.0"
+
+Runner = Callable[..., SandboxResult]
+HintFn = Callable[[StudentError], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class _AssignmentCode:
+    make_inputs: Callable[[np.random.Generator], Mapping[str, object]]
+    hint_for: HintFn
+
+
+@cache
+def _assignment_code(root: Path) -> _AssignmentCode:
+    """Import the assignment's trusted parent-side modules (inputs, hints) once per process."""
+    inputs = _import(root / "inputs.py", "inputs")
+    make_inputs = getattr(inputs, "make_inputs", None)
+    if not callable(make_inputs):
+        raise AssignmentError(f"{root / 'inputs.py'} must define make_inputs(rng)")
+    hints_path = root / "hints.py"
+    hint_for: HintFn = lambda error: None  # noqa: E731 - an assignment may have no hints
+    if hints_path.exists():
+        hint_for = getattr(_import(hints_path, "hints"), "hint_for", hint_for)
+    return _AssignmentCode(make_inputs, hint_for)
+
+
+def _import(path: Path, name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_assignment_{path.parent.name}_{name}", path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def environment(isolation: str) -> dict[str, str]:
+    """Versions that decide a result, for the scorecard."""
+    try:
+        tf_version = importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        tf_version = "not installed"
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf_version,
+        "grader": GRADER_VERSION,
+        "sandbox": isolation,
+    }
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Sections settled so far across sandbox runs of one submission."""
+
+    harvests: dict[str, SectionHarvest] = field(default_factory=dict)
+    skip: set[str] = field(
+        default_factory=set
+    )  # sections (or "" for the preamble) not to run again
+    errors: list[str] = field(default_factory=list)
+    isolation: str = "none"
+    output: str = ""
+
+
+def grade_submission(
+    path: Path,
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    student: str | None = None,
+    runner: Runner = run_job,
+    hide: Sequence[Path] = (),
+) -> Scorecard:
+    """Grade the file at `path`; any student behaviour ends in a Scorecard, never an exception."""
+    started = time.monotonic()
+    submission = load_submission(path)
+    code = _assignment_code(assignment.root)
+    student = student or path.stem
+    progress = _Progress()
+    notes: dict[str, list[str]] = {}
+    not_run_reason = ""
+    sections_data: dict[str, SectionData] = {}
+
+    if submission.problem:
+        not_run_reason = f"Not run: {submission.name}: {submission.problem}."
+        progress.errors.append(not_run_reason)
+    else:
+        split = split_sections(submission, assignment.section_ids)
+        if not split.found_any:
+            not_run_reason = (
+                f"Not run: {submission.name} has none of the handout's section headings "
+                f"({', '.join(assignment.section_ids)}). Keep headings like '## 1.1 ...' in the "
+                "notebook's text cells (in a .py file: a comment line '# 1.1 ...')."
+            )
+            progress.errors.append(not_run_reason)
+        else:
+            _notes_from_split(split, assignment, notes)
+            rng = np.random.default_rng(_seed(assignment.name, submission.sha256))
+            inputs = dict(code.make_inputs(rng))
+            _run_until_settled(
+                split,
+                assignment=assignment,
+                config=config,
+                inputs=inputs,
+                runner=runner,
+                hide=hide,
+                progress=progress,
+                notes=notes,
+                hint_for=code.hint_for,
+                deadline=started + config.submission_timeout_s,
+            )
+            for sid, harvest in progress.harvests.items():
+                if harvest.state == "harvested":
+                    section_inputs = inputs.get(sid, {})
+                    sections_data[sid] = SectionData(
+                        id=sid,
+                        harvest=harvest,
+                        inputs=section_inputs if isinstance(section_inputs, dict) else {},
+                        source="\n".join(c.source for c in split.section(sid).chunks),
+                    )
+    results = run_checks(assignment, sections_data) if sections_data else {}
+    for result in results.values():
+        if result.internal_error:
+            progress.errors.append(
+                f"check {result.check_id} failed inside the grader: {result.internal_error}"
+            )
+    sections = score_sections(
+        assignment,
+        harvests=progress.harvests,
+        results=results,
+        notes=notes,
+        not_run_reason=not_run_reason,
+    )
+    return Scorecard(
+        assignment=assignment.name,
+        student=student,
+        submission=SubmissionInfo(submission.name, submission.format, submission.sha256),
+        score=sum(s.score for s in sections),
+        max_score=assignment.max_score,
+        sections=sections,
+        errors=tuple(progress.errors) + tuple(f"warning: {w}" for w in submission.warnings),
+        environment=environment(progress.isolation),
+        graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        duration_s=time.monotonic() - started,
+        output_tail=progress.output,
+    )
+
+
+def _seed(assignment: str, sha256: str) -> int:
+    """Unseen inputs depend on the file itself: the same file always gets the same inputs."""
+    return int.from_bytes(hashlib.sha256(f"{assignment}:{sha256}".encode()).digest()[:8], "little")
+
+
+def _notes_from_split(split: Split, assignment: Assignment, notes: dict[str, list[str]]) -> None:
+    previous = "the start of the file"
+    for section in split.sections:
+        if section.heading is None:
+            notes.setdefault(section.id, []).append(
+                f"No heading for section {section.id} was found; it was graded with the state after "
+                f"{previous}. Keep the handout's heading ('{section.id} ...') to be sure."
+            )
+        else:
+            previous = f"section {section.id}"
+    for chunk in split.chunks:
+        if chunk.removed_magics:
+            key = chunk.section or assignment.section_ids[0]
+            shown = ", ".join(f"`{m[:40]}`" for m in chunk.removed_magics[:3])
+            notes.setdefault(key, []).append(
+                f"Notebook commands ({shown}) at {chunk.where()} were skipped; they cost nothing."
+            )
+
+
+def _run_until_settled(
+    split: Split,
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    inputs: Mapping[str, object],
+    runner: Runner,
+    hide: Sequence[Path],
+    progress: _Progress,
+    notes: dict[str, list[str]],
+    hint_for: HintFn,
+    deadline: float,
+) -> None:
+    """Run the submission; after a hang or crash, run it again without the section that caused it."""
+    chunk_of = {c.index: c for c in split.chunks}
+
+    def locate(chunk: int, line: int | None) -> tuple[str, str]:
+        c = chunk_of.get(chunk)
+        if c is None:
+            return "", ""
+        lines = c.source.splitlines()
+        text = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+        return f"section {c.section}, {c.where(line)}" if c.section else c.where(line), text
+
+    for _attempt in range(len(assignment.sections) + 2):
+        steps = tuple(
+            JobStep(
+                kind=s.kind,
+                section=s.section,
+                chunk=s.chunk,
+                source=chunk_of[s.chunk].source if s.chunk is not None else None,
+            )
+            for s in split.plan
+            if (s.section or "") not in progress.skip
+            and not (s.kind == "harvest" and s.section in progress.harvests)
+        )
+        if not any(s.kind == "harvest" for s in steps):
+            return
+        result = runner(
+            Job(steps=steps, harvest_path=assignment.harvest_path, inputs=inputs),
+            config=config,
+            section_timeout_s=config.section_timeout_s,
+            deadline=deadline,
+            hide=hide,
+        )
+        progress.isolation = result.isolation
+        progress.output = _tail(result, config.output_tail_chars)
+        code_errors: dict[str, list[CodeError]] = {}
+        stubbed_seen: set[str] = set()
+        try:
+            for event in result.events:
+                kind = event.get("event")
+                if kind == "code":
+                    chunk = chunk_of.get(event.get("chunk"))  # type: ignore[arg-type]
+                    if chunk is None:
+                        raise HarvestFormatError("unknown chunk")
+                    for name in event.get("stubbed") or []:  # type: ignore[union-attr]
+                        if isinstance(name, str) and name not in stubbed_seen:
+                            stubbed_seen.add(name)
+                            notes.setdefault(chunk.section or assignment.section_ids[0], []).append(
+                                f"`import {name[:60]}` at {chunk.where()}: no such package is installed "
+                                "here, so a stand-in that does nothing was used. That costs nothing "
+                                "unless your answers need it."
+                            )
+                    if event.get("error") is not None:
+                        error = decode_error(event["error"], locate=locate)
+                        hint = hint_for(error)
+                        if hint:
+                            error = _with_hint(error, hint)
+                        code_errors.setdefault(chunk.section or "", []).append(
+                            CodeError(chunk.index, error)
+                        )
+                elif kind == "harvest":
+                    sid = event.get("section")
+                    if not isinstance(sid, str) or sid not in assignment.section_ids:
+                        raise HarvestFormatError("unknown section")
+                    data = decode_value(event.get("data"), locate=locate)
+                    if not isinstance(data, dict):
+                        raise HarvestFormatError("harvest is not a mapping")
+                    data = {
+                        k: (
+                            _with_hint(v, h)
+                            if isinstance(v, StudentError) and (h := hint_for(v))
+                            else v
+                        )
+                        for k, v in data.items()
+                    }
+                    if sid not in progress.harvests:
+                        errors = tuple(code_errors.get(sid, ()))
+                        if sid == assignment.section_ids[0]:
+                            errors = tuple(code_errors.get("", ())) + errors
+                        progress.harvests[sid] = SectionHarvest(sid, "harvested", data, errors, "")
+        except (HarvestFormatError, ValueError, TypeError) as exc:
+            progress.errors.append(
+                f"the student process sent malformed data ({exc}); it was rejected"
+            )
+            for sid in assignment.section_ids:
+                progress.harvests.setdefault(
+                    sid,
+                    SectionHarvest(
+                        sid, "crashed", {}, (), "The grader could not read this section's results."
+                    ),
+                )
+            return
+        if result.end == "done":
+            return
+        if result.last_step is None:
+            # The child never reached the student's code: the grader's fault, not the student's.
+            detail = f"Not run: the grader could not start Python for this submission ({result.detail or result.end})."
+            progress.errors.append(f"{detail} Output: {result.stderr_tail[-500:]}")
+            for sid in assignment.section_ids:
+                progress.harvests.setdefault(sid, SectionHarvest(sid, "not_run", {}, (), detail))
+            return
+        stuck = _stuck_section(steps, result)
+        if result.end == "deadline":
+            detail = (
+                f"Not run: the whole submission used up its {config.submission_timeout_s:g} s time "
+                "limit before this section. Look for slow or endless loops."
+            )
+            if stuck:
+                progress.harvests.setdefault(
+                    stuck, SectionHarvest(stuck, "timeout", {}, (), detail)
+                )
+            for sid in assignment.section_ids:
+                progress.harvests.setdefault(sid, SectionHarvest(sid, "not_run", {}, (), detail))
+            return
+        if result.end == "timeout":
+            detail = (
+                f"Timed out: section {stuck or 'before 1.1'} ran longer than "
+                f"{config.section_timeout_s:g} s and was stopped. Look for an endless loop, a long "
+                "sleep or a very long training loop in this section."
+            )
+        elif result.end == "protocol":
+            detail = f"Stopped: {result.detail}."
+        else:
+            detail = (
+                f"Crashed: {result.detail} while running section {stuck or 'before 1.1'}. "
+                "Calls like os._exit(), or code that crashes Python, end the whole notebook."
+            )
+        if stuck == "":
+            progress.skip.add("")
+            progress.errors.append(f"code before section {assignment.section_ids[0]}: {detail}")
+        else:
+            state = "timeout" if result.end == "timeout" else "crashed"
+            progress.harvests.setdefault(stuck, SectionHarvest(stuck, state, {}, (), detail))
+            progress.skip.add(stuck)
+
+
+def _stuck_section(steps: Sequence[JobStep], result: SandboxResult) -> str:
+    """The section ("" for code before the first section) of the step that was running."""
+    assert result.last_step is not None
+    n = min(max(result.last_step, 0), len(steps) - 1)
+    return steps[n].section or ""
+
+
+def _with_hint(error: StudentError, hint: str) -> StudentError:
+    return replace(error, hint=hint)
+
+
+def _tail(result: SandboxResult, limit: int) -> str:
+    text = result.stdout_tail
+    if result.stderr_tail.strip():
+        text += "\n[stderr]\n" + result.stderr_tail
+    return text[-limit:]
+
+
+def run_checks(
+    assignment: Assignment, sections: Mapping[str, SectionData]
+) -> dict[str, CheckResult]:
+    """Run the assignment's checks on harvested sections with pytest, in this trusted process."""
+    grading = Grading(assignment=assignment, sections=sections)
+    report = JSONReport()
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+        exit_code = pytest.main(
+            [
+                str(assignment.checks_dir),
+                "-c",
+                str(assignment.checks_dir / "pytest.ini"),
+                "--rootdir",
+                str(assignment.checks_dir),
+                "--import-mode=importlib",
+                "--assert=plain",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:randomly",
+                "-qq",
+                "--no-header",
+                "--json-report-file=none",
+            ],
+            plugins=[GraderPlugin(grading), report],
+        )
+    if (
+        exit_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
+        or report.report is None
+    ):
+        raise AssignmentError(
+            f"the checks in {assignment.checks_dir} could not run (pytest exit {int(exit_code)}); "
+            f"pytest said:\n{console.getvalue()[-3000:]}"
+        )
+    return parse_report(report.report)

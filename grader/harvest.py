@@ -1,0 +1,197 @@
+"""Decode what the student process sent back into typed, validated records. Never unpickles."""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import numpy as np
+
+# Only plain numeric dtypes are accepted; object arrays (which would need pickle) never are.
+_DTYPES = frozenset(
+    np.dtype(t).newbyteorder("<").str
+    for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8", "c8", "c16")
+)
+MAX_ELEMENTS = 1_000_000
+MAX_DEPTH = 12
+
+SectionState = Literal["harvested", "timeout", "crashed", "skipped", "not_run"]
+
+
+class HarvestFormatError(ValueError):
+    """The child sent data that does not follow the harvest format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A large array the child summarised instead of sending (e.g. a 10x256x256x3 image batch)."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    nonzero: int | None
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentError:
+    """An exception raised by the student's code, located in their file."""
+
+    type: str
+    message: str
+    location: str  # "cell 7, line 11" / "line 40"; "" when no frame was in the student's code
+    line_text: str  # the student's line at that location
+    chunk: int | None  # the chunk holding the innermost student frame
+    library_function: str | None  # the innermost library function on the stack, if any
+    hint: str = ""  # what to do about it, when the assignment recognises the error
+
+    def describe(self, *, with_hint: bool = False) -> str:
+        """One line for a student: what was raised, and where (and the hint, if asked)."""
+        where = f" at {self.location}" if self.location else ""
+        code = f" (`{self.line_text.strip()[:120]}`)" if self.line_text.strip() else ""
+        text = f"{self.type}: {self.message}{where}{code}".strip()
+        return f"{text}\nHint: {self.hint}" if with_hint and self.hint else text
+
+
+Value: TypeAlias = (
+    bool
+    | int
+    | float
+    | str
+    | np.ndarray
+    | Summary
+    | StudentError
+    | list["Value"]
+    | dict[str, "Value"]
+    | None
+)
+
+#: Maps (chunk index, 1-based line) to (location label, line text) using the trusted split.
+Locator = Callable[[int, int | None], tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeError:
+    """A chunk of a section raised while it ran."""
+
+    chunk: int
+    error: StudentError
+
+
+@dataclass(frozen=True, slots=True)
+class SectionHarvest:
+    """Everything known about one section after the run: state, code errors and harvested data."""
+
+    id: str
+    state: SectionState
+    data: Mapping[str, Value]
+    code_errors: tuple[CodeError, ...]
+    detail: str  # why the section has no data (timeout, crash, not run), in plain words
+
+
+def decode_value(raw: object, *, locate: Locator, depth: int = 0) -> Value:
+    """Turn the child's plain data into values, validating every array."""
+    if depth > MAX_DEPTH:
+        raise HarvestFormatError("nested too deeply")
+    if raw is None or isinstance(raw, bool | str):
+        return raw
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return raw
+    if isinstance(raw, list):
+        return [decode_value(v, locate=locate, depth=depth + 1) for v in raw]
+    if not isinstance(raw, dict):
+        raise HarvestFormatError(f"unexpected {type(raw).__name__}")
+    if "__ndarray__" in raw:
+        return _decode_array(raw["__ndarray__"])
+    if "__strings__" in raw:
+        spec = raw["__strings__"]
+        if not isinstance(spec, dict) or not all(
+            isinstance(s, str) for s in spec.get("data", [None])
+        ):
+            raise HarvestFormatError("bad string array")
+        shape = _shape(spec.get("shape"))
+        return np.array(spec["data"], dtype=str).reshape(shape)
+    if "__summary__" in raw:
+        spec = raw["__summary__"]
+        if not isinstance(spec, dict):
+            raise HarvestFormatError("bad summary")
+        return Summary(
+            dtype=str(spec.get("dtype")),
+            shape=_shape(spec.get("shape")),
+            nonzero=_opt_int(spec.get("nonzero")),
+            min=_opt_float(spec.get("min")),
+            max=_opt_float(spec.get("max")),
+        )
+    if "__error__" in raw:
+        return decode_error(raw["__error__"], locate=locate)
+    out: dict[str, Value] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise HarvestFormatError("non-string key")
+        out[key] = decode_value(value, locate=locate, depth=depth + 1)
+    return out
+
+
+def decode_error(raw: object, *, locate: Locator) -> StudentError:
+    """Decode an exception report, locating its innermost student frame with the trusted split."""
+    if not isinstance(raw, dict):
+        raise HarvestFormatError("bad error report")
+    frames = raw.get("frames")
+    chunk: int | None = None
+    line: int | None = None
+    if isinstance(frames, list) and frames:
+        last = frames[-1]
+        if isinstance(last, dict) and isinstance(last.get("chunk"), int):
+            chunk = last["chunk"]
+            line = last.get("line") if isinstance(last.get("line"), int) else None
+    location, text = locate(chunk, line) if chunk is not None else ("", "")
+    lib = raw.get("library_function")
+    return StudentError(
+        type=str(raw.get("type", "Exception"))[:100],
+        message=str(raw.get("message", ""))[:2000],
+        location=location,
+        line_text=text,
+        chunk=chunk if location else None,
+        library_function=lib if isinstance(lib, str) else None,
+    )
+
+
+def _decode_array(spec: object) -> np.ndarray:
+    if not isinstance(spec, dict):
+        raise HarvestFormatError("bad array")
+    dtype = spec.get("dtype")
+    if dtype not in _DTYPES:
+        raise HarvestFormatError(f"array dtype {dtype!r} is not allowed")
+    shape = _shape(spec.get("shape"))
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise HarvestFormatError(f"array of {count} elements is too large")
+    data = spec.get("data")
+    if not isinstance(data, str):
+        raise HarvestFormatError("array data is not base64 text")
+    raw = base64.b64decode(data, validate=True)
+    dt = np.dtype(dtype)
+    if len(raw) != count * dt.itemsize:
+        raise HarvestFormatError("array data does not match its shape")
+    return np.frombuffer(raw, dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+
+
+def _shape(raw: object) -> tuple[int, ...]:
+    if not isinstance(raw, list) or len(raw) > 32:
+        raise HarvestFormatError("bad shape")
+    if not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 2**31 for d in raw):
+        raise HarvestFormatError("bad shape")
+    return tuple(raw)
+
+
+def _opt_int(raw: object) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+
+def _opt_float(raw: object) -> float | None:
+    return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None

@@ -1,0 +1,94 @@
+"""Find submissions in a folder or zip, and turn file names into safe, unique student ids."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from grader.errors import SubmissionError
+from grader.submission import SUFFIXES
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SKIP_DIRS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
+MAX_ZIP_TOTAL = 2 * 2**30  # uncompressed bytes a zip of submissions may expand to
+MAX_ZIP_MEMBER = 200 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A submission file and the student id its scorecard is named after."""
+
+    path: Path
+    student: str
+
+
+def safe_id(name: str) -> str:
+    """A student id safe as a file name and a CSV cell: ASCII letters, digits, '.', '_', '-'."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE.sub("_", folded).strip("._-")
+    return cleaned[:100] or "student"
+
+
+def find_submissions(root: Path) -> list[Found]:
+    """Every .ipynb/.py under `root` (not following links), with unique student ids."""
+    if root.is_file():
+        return [Found(root, safe_id(root.stem))]
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in SUFFIXES
+        and not p.is_symlink()
+        and p.is_file()
+        and not any(
+            part in _SKIP_DIRS or part.startswith(".") for part in p.relative_to(root).parts
+        )
+    )
+    used: set[str] = set()
+    found = []
+    for path in files:
+        rel = path.relative_to(root)
+        base = safe_id("_".join(rel.with_suffix("").parts))
+        student, n = base, 2
+        while student.lower() in used:
+            student, n = f"{base}-{n}", n + 1
+        used.add(student.lower())
+        found.append(Found(path, student))
+    return found
+
+
+def extract_zip(archive: Path, dest: Path) -> Path:
+    """Extract the submissions in `archive` into `dest`, refusing links and paths that escape it."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionError(
+            f"{archive}: not a readable zip file ({exc}); download it again"
+        ) from None
+    total = 0
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if name.suffix.lower() not in SUFFIXES:
+                continue
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode) or name.is_absolute() or ".." in name.parts:
+                continue
+            if info.file_size > MAX_ZIP_MEMBER:
+                continue
+            total += info.file_size
+            if total > MAX_ZIP_TOTAL:
+                raise SubmissionError(
+                    f"{archive}: expands to more than {MAX_ZIP_TOTAL >> 30} GiB; split it"
+                )
+            target = dest.joinpath(*name.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out)
+    return dest

@@ -1,0 +1,167 @@
+"""Child-side helpers for harvest modules: describe student objects as plain data, call them safely.
+
+This module runs inside the sandboxed student process. It keeps its own references to the
+builtins and numpy functions it uses, taken at import time (before any student code runs), so a
+submission that monkeypatches `isinstance`, `numpy` or `type` does not change what it reports.
+Everything it returns is JSON-serialisable plain data; arrays travel as raw little-endian bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import re
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+
+CHUNK_FILENAME = "<student-chunk-{index}>"
+_CHUNK_RE = re.compile(r"^<student-chunk-(\d+)>$")
+
+_type = builtins.type
+_isinstance = builtins.isinstance
+_len = builtins.len
+_repr = builtins.repr
+_str = builtins.str
+_float = builtins.float
+_np_asarray = np.asarray
+_np_ndarray = np.ndarray
+_np_generic = np.generic
+_NUMERIC_KINDS = frozenset("biufc")
+
+MAX_ELEMENTS = 200_000  # per array; bigger arrays are summarised
+MAX_TEXT = 2_000
+
+Plain = None | bool | int | float | str | list["Plain"] | dict[str, "Plain"]
+
+
+def type_names(obj: object) -> list[str]:
+    """The fully qualified names of the object's classes, most specific first."""
+    try:
+        mro = _type(obj).__mro__
+    except Exception:
+        return ["<unknown>"]
+    return [f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', '?')}" for c in mro]
+
+
+def class_names(cls: object) -> list[str]:
+    """Like `type_names`, for a class itself."""
+    mro = getattr(cls, "__mro__", None)
+    if not _isinstance(mro, tuple):
+        return []
+    return [f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', '?')}" for c in mro]
+
+
+def encode_array(arr: np.ndarray) -> Plain:
+    """An exact numpy array as plain data: dtype, shape and base64 bytes (or a summary if huge)."""
+    if arr.dtype.kind in _NUMERIC_KINDS:
+        if arr.size > MAX_ELEMENTS:
+            finite = arr[np.isfinite(arr)] if arr.dtype.kind in "fc" else arr
+            return {
+                "__summary__": {
+                    "dtype": _str(arr.dtype),
+                    "shape": [int(d) for d in arr.shape],
+                    "nonzero": int(np.count_nonzero(arr)),
+                    "min": _float(finite.min().real) if finite.size else None,
+                    "max": _float(finite.max().real) if finite.size else None,
+                }
+            }
+        data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False)
+        return {
+            "__ndarray__": {
+                "dtype": data.dtype.str,
+                "shape": [int(d) for d in arr.shape],
+                "data": base64.b64encode(data.tobytes()).decode("ascii"),
+            }
+        }
+    if arr.dtype.kind in "SUO" and arr.size <= 1000:
+        flat = [_text(v) for v in arr.reshape(-1).tolist()]
+        return {"__strings__": {"shape": [int(d) for d in arr.shape], "data": flat}}
+    return {"__summary__": {"dtype": _str(arr.dtype), "shape": [int(d) for d in arr.shape]}}
+
+
+def _text(value: object) -> str:
+    if _isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")[:MAX_TEXT]
+    return _str(value)[:MAX_TEXT]
+
+
+def describe(obj: object, *, to_numpy: Callable[[object], np.ndarray] | None = None) -> Plain:
+    """Describe any student object: its type names, and its value when it is genuinely numeric.
+
+    `to_numpy` converts the framework's own tensor types (the harvest module passes one that
+    checks the exact type before calling the framework's conversion); objects of other types
+    are never asked for their value, so a class that lies in `__array__` or `__float__` gets none.
+    """
+    names = type_names(obj)
+    out: dict[str, Plain] = {"types": names}
+    t = _type(obj)
+    if obj is None or t in (bool, int, float, str):
+        out["python"] = obj if t is not str else _text(obj)  # type: ignore[assignment]
+        if t in (bool, int, float):
+            out["value"] = encode_array(_np_asarray(obj))
+        return out
+    if t in (list, tuple):
+        items = obj  # type: ignore[assignment]
+        out["length"] = _len(items)  # type: ignore[arg-type]
+        if _len(items) <= 10_000:  # type: ignore[arg-type]
+            out["items"] = [describe(v, to_numpy=to_numpy) for v in items]  # type: ignore[attr-defined]
+        return out
+    if t is _np_ndarray or _isinstance(obj, _np_generic):
+        out["value"] = encode_array(_np_asarray(obj))
+        return out
+    if to_numpy is not None:
+        try:
+            arr = to_numpy(obj)
+        except Exception as exc:  # the framework refused: record why, no value
+            out["value_error"] = _text(f"{_type(exc).__name__}: {exc}")
+        else:
+            if _type(arr) is bytes:  # a 0-d string tensor converts to bytes, not an array
+                out["value"] = encode_array(np.array(arr, dtype=object))
+            elif _type(arr) is _np_ndarray or _isinstance(arr, _np_generic):
+                out["value"] = encode_array(_np_asarray(arr))
+    if "value" not in out:
+        out["repr"] = _text(_safe_repr(obj))
+    return out
+
+
+def _safe_repr(obj: object) -> str:
+    try:
+        return _repr(obj)
+    except Exception:
+        return f"<{_type(obj).__name__} object>"
+
+
+def error_info(exc: BaseException) -> dict[str, Plain]:
+    """An exception as plain data: type, message and the student's own frames (chunk, line)."""
+    frames: list[Plain] = []
+    last_lib: str | None = None
+    for fs in traceback.extract_tb(exc.__traceback__):
+        m = _CHUNK_RE.match(fs.filename)
+        if m:
+            frames.append({"chunk": int(m[1]), "line": fs.lineno, "function": fs.name})
+        else:
+            last_lib = fs.name
+    info: dict[str, Plain] = {
+        "type": _type(exc).__name__,
+        "message": _text(exc),
+        "frames": frames,
+        "library_function": last_lib,
+    }
+    if _isinstance(exc, SyntaxError):
+        m = _CHUNK_RE.match(exc.filename or "")
+        if m:
+            info["frames"] = [{"chunk": int(m[1]), "line": exc.lineno, "function": "<module>"}]
+            info["message"] = _text(exc.msg)
+    return info
+
+
+def call(
+    fn: Callable[..., object], *args: object, **kwargs: object
+) -> tuple[object, dict[str, Plain] | None]:
+    """Call student code; return (result, None), or (None, error_info) if it raised."""
+    try:
+        return fn(*args, **kwargs), None
+    except Exception as exc:
+        return None, error_info(exc)

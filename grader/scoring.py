@@ -1,0 +1,148 @@
+"""Turn an assignment spec, section harvests and check results into a Scorecard. All policy is here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from grader.assignment import Assignment, Visibility
+from grader.harvest import SectionHarvest
+from grader.results import CheckResult, Status
+
+
+@dataclass(frozen=True, slots=True)
+class CheckScore:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    status: Status
+    visibility: Visibility
+    feedback: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionScore:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    status: Status
+    feedback: str  # section-level: why it did not run, what the student's code raised, notes
+    checks: tuple[CheckScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionInfo:
+    path: str  # the file name as given
+    format: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    """One student's result; `grader.scorecard` writes it as JSON."""
+
+    assignment: str
+    student: str
+    submission: SubmissionInfo
+    score: float
+    max_score: float
+    sections: tuple[SectionScore, ...]
+    errors: tuple[str, ...]
+    environment: Mapping[str, str]
+    graded_at: str
+    duration_s: float
+    output_tail: str
+
+
+_STATE_STATUS: dict[str, Status] = {"timeout": "timeout", "crashed": "error", "not_run": "not_run"}
+
+
+def score_sections(
+    assignment: Assignment,
+    *,
+    harvests: Mapping[str, SectionHarvest],
+    results: Mapping[str, CheckResult],
+    notes: Mapping[str, Sequence[str]],
+    not_run_reason: str = "",
+) -> tuple[SectionScore, ...]:
+    """Score every section of the spec, in spec order, whatever happened to the submission."""
+    sections = []
+    for spec in assignment.sections:
+        harvest = harvests.get(spec.id)
+        checks = []
+        for check in assignment.checks_of(spec.id):
+            result = _result_for(check.id, harvest, results, not_run_reason)
+            earned = check.points if result.status == "passed" else 0.0
+            checks.append(
+                CheckScore(
+                    id=check.id,
+                    title=check.title,
+                    score=earned,
+                    max_score=check.points,
+                    status=result.status,
+                    visibility=check.visibility,
+                    feedback=result.feedback,
+                )
+            )
+        status = _section_status(harvest, checks)
+        feedback = _section_feedback(harvest, notes.get(spec.id, ()), not_run_reason, status)
+        sections.append(
+            SectionScore(
+                id=spec.id,
+                title=spec.title,
+                score=sum(c.score for c in checks),
+                max_score=sum(c.max_score for c in checks),
+                status=status,
+                feedback=feedback,
+                checks=tuple(checks),
+            )
+        )
+    return tuple(sections)
+
+
+def _result_for(
+    check_id: str,
+    harvest: SectionHarvest | None,
+    results: Mapping[str, CheckResult],
+    not_run_reason: str,
+) -> CheckResult:
+    if harvest is None:
+        return CheckResult(check_id, "not_run", not_run_reason or "the section did not run")
+    if harvest.state != "harvested":
+        status = _STATE_STATUS.get(harvest.state, "not_run")
+        return CheckResult(check_id, status, harvest.detail)
+    return results.get(check_id) or CheckResult(check_id, "not_run", "the check did not run")
+
+
+def _section_status(harvest: SectionHarvest | None, checks: Sequence[CheckScore]) -> Status:
+    if harvest is None:
+        return "not_run"
+    if harvest.state != "harvested":
+        return _STATE_STATUS.get(harvest.state, "not_run")
+    if all(c.status == "passed" for c in checks):
+        return "passed"
+    if harvest.code_errors or any(c.status == "error" for c in checks):
+        return "error"
+    if all(c.status == "not_run" for c in checks):
+        return "not_run"
+    return "failed"
+
+
+def _section_feedback(
+    harvest: SectionHarvest | None, notes: Sequence[str], not_run_reason: str, status: Status
+) -> str:
+    lines: list[str] = []
+    if harvest is None:
+        lines.append(not_run_reason)
+    elif harvest.state != "harvested":
+        lines.append(harvest.detail)
+    else:
+        lines.extend(
+            f"Your code raised {ce.error.describe(with_hint=True)}" for ce in harvest.code_errors
+        )
+    lines.extend(notes)
+    if status == "passed" and not lines:
+        return "All checks passed."
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,176 @@
+"""Split a submission into the handout's numbered sections, and plan their execution. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from grader.magics import strip_magics
+from grader.submission import Cell, Submission
+
+_ID = r"(?P<id>\d+(?:\.\d+)+)\.?(?![\d.])"
+# Markdown: `## 1.1 Why ...`, `# **1.2 Computations**`, `**1.3.1 A network Layer**`, `Section 1.4`.
+_MD_HEADING = re.compile(
+    rf"^[ ]{{0,3}}(?:#{{1,6}}[ \t]*)?(?:\*\*|__)?[ \t]*(?:(?:Section|Part)[ \t]+)?{_ID}",
+    re.IGNORECASE,
+)
+# Code: a comment at column 0, `# 1.3.1 A network Layer`, `## 1.4`, `# Section 1.2: ...`.
+_CODE_HEADING = re.compile(
+    rf"^#+[ \t]*(?:\*\*)?[ \t]*(?:(?:Section|Part)[ \t]+)?{_ID}", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of code that runs as one unit, with where it came from."""
+
+    index: int  # position in the submission's execution order, from 0
+    section: str | None  # None for the preamble (code before the first section)
+    source: str  # what runs: the student's code with magics replaced by `pass`
+    removed_magics: tuple[str, ...]
+    cell: Cell
+    line_base: int  # add to a 1-based line of `source` to get the line in the cell (.ipynb) or file
+
+    def where(self, line: int | None = None) -> str:
+        """Say where a line of this chunk is, as the student sees it: "cell 7, line 3", "line 40"."""
+        if self.cell.label.startswith("cell"):
+            return (
+                self.cell.label
+                if line is None
+                else f"{self.cell.label}, line {line + self.line_base}"
+            )
+        first = self.cell.first_line + self.line_base
+        return f"line {first}" if line is None else f"line {first + line - 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One handout section of a submission: its code, and where its heading was found."""
+
+    id: str
+    chunks: tuple[Chunk, ...]
+    heading: str | None  # where the heading is ("cell 4", "line 12"); None if missing
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the execution plan: run a chunk, or harvest a section right after its code."""
+
+    kind: Literal["code", "harvest"]
+    section: str | None
+    chunk: int | None  # the chunk index, for code steps
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A submission split into sections, with the order to run and harvest them in."""
+
+    preamble: tuple[Chunk, ...]
+    sections: tuple[Section, ...]
+    chunks: tuple[Chunk, ...]
+    plan: tuple[Step, ...]
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    @property
+    def found_any(self) -> bool:
+        return any(s.heading is not None for s in self.sections)
+
+
+def split_sections(submission: Submission, section_ids: Sequence[str]) -> Split:
+    """Split cells at headings naming one of `section_ids`; other numbered headings are ignored."""
+    known = set(section_ids)
+    current: str | None = None
+    headings: dict[str, str] = {}
+    pieces: list[tuple[str | None, Cell, str, int]] = []  # (section, cell, code, line offset)
+    for cell in submission.cells:
+        if cell.kind == "markdown":
+            for line in cell.source.splitlines():
+                m = _MD_HEADING.match(line)
+                if m and m["id"] in known:
+                    current = m["id"]
+                    headings.setdefault(current, cell.label)
+                    break
+            continue
+        for section, code, offset in _split_code_cell(cell.source, known, current):
+            if section != current and section is not None:
+                headings.setdefault(section, _line_label(cell, offset))
+                current = section
+            if code.strip():
+                pieces.append((current, cell, code, offset))
+
+    chunks = []
+    for i, (section, cell, code, offset) in enumerate(pieces):
+        cleaned = strip_magics(code)
+        chunks.append(Chunk(i, section, cleaned.source, cleaned.removed, cell, offset))
+    sections = tuple(
+        Section(sid, tuple(c for c in chunks if c.section == sid), headings.get(sid))
+        for sid in section_ids
+    )
+    return Split(
+        preamble=tuple(c for c in chunks if c.section is None),
+        sections=sections,
+        chunks=tuple(chunks),
+        plan=_plan(chunks, section_ids),
+    )
+
+
+def _split_code_cell(
+    source: str, known: set[str], current: str | None
+) -> list[tuple[str | None, str, int]]:
+    """Split one code cell at column-0 comment headings, if every piece still compiles."""
+    lines = source.splitlines(keepends=True)
+    cuts = [
+        (i, m["id"])
+        for i, line in enumerate(lines)
+        if (m := _CODE_HEADING.match(line)) and m["id"] in known
+    ]
+    if not cuts:
+        return [(current, source, 0)]
+    bounds = [(0, current), *cuts]
+    pieces = []
+    for n, (start, section) in enumerate(bounds):
+        end = bounds[n + 1][0] if n + 1 < len(bounds) else len(lines)
+        pieces.append((section, "".join(lines[start:end]), start))
+    if _compiles(source) and not all(_compiles(code) for _, code, _ in pieces):
+        return [(current, source, 0)]  # a heading-like comment inside a block: don't cut there
+    return pieces
+
+
+def _plan(chunks: Sequence[Chunk], section_ids: Sequence[str]) -> tuple[Step, ...]:
+    """Run chunks in file order; harvest each section right after its last chunk.
+
+    A section with no code of its own is harvested where its predecessor is (its code most
+    likely sits under the previous heading), so a missing heading costs nothing by itself.
+    """
+    last: dict[str, int] = {}
+    for c in chunks:
+        if c.section is not None:
+            last[c.section] = c.index
+    at: dict[str, int] = {}
+    previous = -1
+    for sid in section_ids:
+        previous = last.get(sid, previous)
+        at[sid] = previous
+    steps: list[Step] = [Step("harvest", sid, None) for sid in section_ids if at[sid] == -1]
+    for c in chunks:
+        steps.append(Step("code", c.section, c.index))
+        steps.extend(Step("harvest", sid, None) for sid in section_ids if at[sid] == c.index)
+    return tuple(steps)
+
+
+def _line_label(cell: Cell, offset: int) -> str:
+    if cell.label.startswith("cell"):
+        return cell.label if offset == 0 else f"{cell.label}, line {offset + 1}"
+    return f"line {cell.first_line + offset}"
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile(strip_magics(source).source, "<cell>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
