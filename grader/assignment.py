@@ -6,7 +6,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from grader.errors import AssignmentError
 
@@ -105,6 +105,7 @@ def load_assignment(
 
 def load_assignment_dir(root: Path) -> Assignment:
     """Load and validate one assignment folder."""
+    root = root.resolve()
     spec_path = root / "spec.toml"
     try:
         raw = tomllib.loads(spec_path.read_text(encoding="utf-8"))
@@ -152,7 +153,7 @@ def load_assignment_dir(root: Path) -> Assignment:
                 id=cid,
                 section=m["section"],
                 points=float(points),
-                visibility=cast(Visibility, visibility),
+                visibility=visibility,
                 title=str(c.get("title", cid)),
             )
         )

@@ -16,7 +16,7 @@ import linecache
 import os
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from grader.probe import CHUNK_FILENAME, Plain, error_info
@@ -38,7 +38,7 @@ class _Anything:
     def __call__(self, *args: object, **kwargs: object) -> _Anything:
         return _Anything(f"{self._name}()")
 
-    def __iter__(self) -> types.GeneratorType[object, None, None]:
+    def __iter__(self) -> Iterator[object]:
         yield from ()
 
     def __repr__(self) -> str:
@@ -82,7 +82,7 @@ def _imported_by_student() -> bool:
     Libraries probe for optional packages (`try: import pandas`); standing in for those would
     make them believe they have them, so only the student's own imports get a stand-in.
     """
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith("<frozen importlib") and filename != __file__:

@@ -160,13 +160,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
             raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
         out.mkdir(parents=True, exist_ok=True)
         hide = _hidden_paths(assignment, root, out.resolve())
-        cards: list[dict[str, object]] = []
+        cards: list[Scorecard] = []
         started = time.monotonic()
         for n, item in enumerate(found, start=1):
             card = grade_submission(
                 item.path, assignment=assignment, config=config, student=item.student, hide=hide
             )
-            cards.append(write_scorecard(out / f"{item.student}.json", card))
+            write_scorecard(out / f"{item.student}.json", card)
+            cards.append(card)
             if not args.quiet:
                 print(
                     f"[{n}/{len(found)}] {item.student}: {card.score:g}/{card.max_score:g} "

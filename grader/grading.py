@@ -12,7 +12,7 @@ import platform
 import time
 import types
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -25,12 +25,11 @@ from grader.checkdata import SectionData
 from grader.config import GraderConfig
 from grader.errors import AssignmentError
 from grader.harvest import (
-    CodeError,
     HarvestFormatError,
     SectionHarvest,
+    SectionState,
     StudentError,
-    decode_error,
-    decode_value,
+    decode_run,
 )
 from grader.plugin import GraderPlugin, Grading
 from grader.results import CheckResult, parse_report
@@ -42,7 +41,7 @@ from grader.submission import load_submission
 GRADER_VERSION = "0.1.0"
 
 Runner = Callable[..., SandboxResult]
-HintFn = Callable[[StudentError], "str | None"]
+HintFn = Callable[[StudentError], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,52 +255,15 @@ def _run_until_settled(
         )
         progress.isolation = result.isolation
         progress.output = _tail(result, config.output_tail_chars)
-        code_errors: dict[str, list[CodeError]] = {}
-        stubbed_seen: set[str] = set()
         try:
-            for event in result.events:
-                kind = event.get("event")
-                if kind == "code":
-                    chunk = chunk_of.get(event.get("chunk"))  # type: ignore[arg-type]
-                    if chunk is None:
-                        raise HarvestFormatError("unknown chunk")
-                    for name in event.get("stubbed") or []:  # type: ignore[union-attr]
-                        if isinstance(name, str) and name not in stubbed_seen:
-                            stubbed_seen.add(name)
-                            notes.setdefault(chunk.section or assignment.section_ids[0], []).append(
-                                f"`import {name[:60]}` at {chunk.where()}: no such package is installed "
-                                "here, so a stand-in that does nothing was used. That costs nothing "
-                                "unless your answers need it."
-                            )
-                    if event.get("error") is not None:
-                        error = decode_error(event["error"], locate=locate)
-                        hint = hint_for(error)
-                        if hint:
-                            error = _with_hint(error, hint)
-                        code_errors.setdefault(chunk.section or "", []).append(
-                            CodeError(chunk.index, error)
-                        )
-                elif kind == "harvest":
-                    sid = event.get("section")
-                    if not isinstance(sid, str) or sid not in assignment.section_ids:
-                        raise HarvestFormatError("unknown section")
-                    data = decode_value(event.get("data"), locate=locate)
-                    if not isinstance(data, dict):
-                        raise HarvestFormatError("harvest is not a mapping")
-                    data = {
-                        k: (
-                            _with_hint(v, h)
-                            if isinstance(v, StudentError) and (h := hint_for(v))
-                            else v
-                        )
-                        for k, v in data.items()
-                    }
-                    if sid not in progress.harvests:
-                        errors = tuple(code_errors.get(sid, ()))
-                        if sid == assignment.section_ids[0]:
-                            errors = tuple(code_errors.get("", ())) + errors
-                        progress.harvests[sid] = SectionHarvest(sid, "harvested", data, errors, "")
-        except (HarvestFormatError, ValueError, TypeError) as exc:
+            run = decode_run(
+                result.events,
+                section_ids=assignment.section_ids,
+                chunk_sections={c.index: c.section for c in split.chunks},
+                locate=locate,
+                hint_for=hint_for,
+            )
+        except HarvestFormatError as exc:
             progress.errors.append(
                 f"the student process sent malformed data ({exc}); it was rejected"
             )
@@ -313,6 +275,17 @@ def _run_until_settled(
                     ),
                 )
             return
+        for sid, harvest in run.harvests.items():
+            progress.harvests.setdefault(sid, harvest)
+        for chunk_index, name in run.stubbed:
+            chunk = chunk_of[chunk_index]
+            note = (
+                f"`import {name[:60]}` at {chunk.where()}: no such package is installed here, so a "
+                "stand-in that does nothing was used. That costs nothing unless your answers need it."
+            )
+            section_notes = notes.setdefault(chunk.section or assignment.section_ids[0], [])
+            if note not in section_notes:
+                section_notes.append(note)
         if result.end == "done":
             return
         if result.last_step is None:
@@ -352,7 +325,7 @@ def _run_until_settled(
             progress.skip.add("")
             progress.errors.append(f"code before section {assignment.section_ids[0]}: {detail}")
         else:
-            state = "timeout" if result.end == "timeout" else "crashed"
+            state: SectionState = "timeout" if result.end == "timeout" else "crashed"
             progress.harvests.setdefault(stuck, SectionHarvest(stuck, state, {}, (), detail))
             progress.skip.add(stuck)
 
@@ -362,10 +335,6 @@ def _stuck_section(steps: Sequence[JobStep], result: SandboxResult) -> str:
     assert result.last_step is not None
     n = min(max(result.last_step, 0), len(steps) - 1)
     return steps[n].section or ""
-
-
-def _with_hint(error: StudentError, hint: str) -> StudentError:
-    return replace(error, hint=hint)
 
 
 def _tail(result: SandboxResult, limit: int) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 import numpy as np
@@ -195,3 +195,57 @@ def _opt_int(raw: object) -> int | None:
 
 def _opt_float(raw: object) -> float | None:
     return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedRun:
+    """The sections one sandbox run harvested, and the imports it had to stand in for."""
+
+    harvests: dict[str, SectionHarvest] = field(default_factory=dict)
+    stubbed: list[tuple[int, str]] = field(default_factory=list)  # (chunk index, module name)
+
+
+def decode_run(
+    events: Sequence[Mapping[str, object]],
+    *,
+    section_ids: Sequence[str],
+    chunk_sections: Mapping[int, str | None],
+    locate: Locator,
+    hint_for: Callable[[StudentError], str | None],
+) -> DecodedRun:
+    """Decode a run's events; raise HarvestFormatError on anything that breaks the protocol.
+
+    Code before the first section counts as part of the first section.
+    """
+
+    def hinted(error: StudentError) -> StudentError:
+        hint = hint_for(error)
+        return replace(error, hint=hint) if hint else error
+
+    run = DecodedRun()
+    code_errors: dict[str, list[CodeError]] = {}
+    for event in events:
+        kind = event.get("event")
+        if kind == "code":
+            chunk = event.get("chunk")
+            if not isinstance(chunk, int) or chunk not in chunk_sections:
+                raise HarvestFormatError("unknown chunk")
+            section = chunk_sections[chunk] or section_ids[0]
+            stubbed = event.get("stubbed")
+            if isinstance(stubbed, list):
+                run.stubbed.extend((chunk, name) for name in stubbed[:20] if isinstance(name, str))
+            if event.get("error") is not None:
+                error = hinted(decode_error(event["error"], locate=locate))
+                code_errors.setdefault(section, []).append(CodeError(chunk, error))
+        elif kind == "harvest":
+            sid = event.get("section")
+            if not isinstance(sid, str) or sid not in section_ids:
+                raise HarvestFormatError("unknown section")
+            data = decode_value(event.get("data"), locate=locate)
+            if not isinstance(data, dict):
+                raise HarvestFormatError("harvest is not a mapping")
+            data = {k: hinted(v) if isinstance(v, StudentError) else v for k, v in data.items()}
+            run.harvests.setdefault(
+                sid, SectionHarvest(sid, "harvested", data, tuple(code_errors.get(sid, ())), "")
+            )
+    return run

@@ -50,6 +50,7 @@ def class_names(cls: object) -> list[str]:
     mro = getattr(cls, "__mro__", None)
     if not _isinstance(mro, tuple):
         return []
+    assert mro is not None
     return [f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', '?')}" for c in mro]
 
 
@@ -76,13 +77,14 @@ def encode_array(arr: np.ndarray) -> Plain:
             }
         }
     if arr.dtype.kind in "SUO" and arr.size <= 1000:
-        flat = [_text(v) for v in arr.reshape(-1).tolist()]
+        flat: list[Plain] = [_text(v) for v in arr.reshape(-1).tolist()]
         return {"__strings__": {"shape": [int(d) for d in arr.shape], "data": flat}}
     return {"__summary__": {"dtype": _str(arr.dtype), "shape": [int(d) for d in arr.shape]}}
 
 
 def _text(value: object) -> str:
     if _isinstance(value, bytes):
+        assert isinstance(value, bytes)
         return value.decode("utf-8", errors="replace")[:MAX_TEXT]
     return _str(value)[:MAX_TEXT]
 
@@ -94,19 +96,22 @@ def describe(obj: object, *, to_numpy: Callable[[object], np.ndarray] | None = N
     checks the exact type before calling the framework's conversion); objects of other types
     are never asked for their value, so a class that lies in `__array__` or `__float__` gets none.
     """
-    names = type_names(obj)
+    names: list[Plain] = [*type_names(obj)]
     out: dict[str, Plain] = {"types": names}
     t = _type(obj)
-    if obj is None or t in (bool, int, float, str):
-        out["python"] = obj if t is not str else _text(obj)  # type: ignore[assignment]
-        if t in (bool, int, float):
+    if obj is None or t in (bool, int, float):
+        out["python"] = obj  # type: ignore[assignment]  # exactly None, bool, int or float
+        if obj is not None:
             out["value"] = encode_array(_np_asarray(obj))
         return out
-    if t in (list, tuple):
-        items = obj  # type: ignore[assignment]
-        out["length"] = _len(items)  # type: ignore[arg-type]
-        if _len(items) <= 10_000:  # type: ignore[arg-type]
-            out["items"] = [describe(v, to_numpy=to_numpy) for v in items]  # type: ignore[attr-defined]
+    if t is str:
+        out["python"] = _text(obj)
+        return out
+    if t is list or t is tuple:
+        items: list[object] | tuple[object, ...] = obj  # type: ignore[assignment]  # exact type checked
+        out["length"] = _len(items)
+        if _len(items) <= 10_000:
+            out["items"] = [describe(v, to_numpy=to_numpy) for v in items]
         return out
     if t is _np_ndarray or _isinstance(obj, _np_generic):
         out["value"] = encode_array(_np_asarray(obj))
@@ -117,7 +122,7 @@ def describe(obj: object, *, to_numpy: Callable[[object], np.ndarray] | None = N
         except Exception as exc:  # the framework refused: record why, no value
             out["value_error"] = _text(f"{_type(exc).__name__}: {exc}")
         else:
-            if _type(arr) is bytes:  # a 0-d string tensor converts to bytes, not an array
+            if _isinstance(arr, bytes):  # a 0-d string tensor converts to bytes, not an array
                 out["value"] = encode_array(np.array(arr, dtype=object))
             elif _type(arr) is _np_ndarray or _isinstance(arr, _np_generic):
                 out["value"] = encode_array(_np_asarray(arr))
@@ -150,6 +155,7 @@ def error_info(exc: BaseException) -> dict[str, Plain]:
         "library_function": last_lib,
     }
     if _isinstance(exc, SyntaxError):
+        assert isinstance(exc, SyntaxError)
         m = _CHUNK_RE.match(exc.filename or "")
         if m:
             info["frames"] = [{"chunk": int(m[1]), "line": exc.lineno, "function": "<module>"}]

@@ -144,7 +144,7 @@ def run_job(
     `deadline` is a `time.monotonic()` value for the whole submission. `hide` lists paths the
     child must not see (with bubblewrap they are replaced by empty folders).
     """
-    isolation = "bwrap" if not config.allow_network and _bwrap_works() else "process"
+    isolation: Isolation = "bwrap" if not config.allow_network and _bwrap_works() else "process"
     with tempfile.TemporaryDirectory(prefix="grader-scratch-") as scratch:
         read_fd, write_fd = os.pipe()
         payload = {
@@ -224,6 +224,7 @@ def _supervise(
         pass
 
     received: list[Event] = []
+    ready = False
     last_step: int | None = None
     step_section: str | None = None
     section_started = time.monotonic()
@@ -249,7 +250,9 @@ def _supervise(
             end, detail = "protocol", item
             break
         received.append(item)
-        if item.get("event") == "step":
+        if item.get("event") == "ready":
+            ready = True
+        elif item.get("event") == "step":
             n = item.get("n")
             if not isinstance(n, int) or not 0 <= n < len(steps):
                 end, detail = "protocol", f"bad step number {n!r}"
@@ -269,6 +272,12 @@ def _supervise(
     for t in threads[1:]:
         t.join(timeout=2)
     code = proc.returncode
+    if not ready and end == "crashed":
+        # No student code runs before "ready": a failure here is the grader's or the machine's.
+        raise SandboxError(
+            f"the student process failed before running any student code ({_describe_exit(code)}); "
+            f"its last output:\n{stderr.text()[-2000:]}"
+        )
     if end == "crashed":
         detail = _describe_exit(code)
     return SandboxResult(

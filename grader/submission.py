@@ -129,7 +129,7 @@ def _read_notebook(text: str) -> tuple[tuple[Cell, ...], str | None]:
         )
     try:
         # Converts nbformat 3 (worksheets) and any 4.x minor version to the current 4.x layout.
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in nb.cells]
     except Exception:  # nbformat raises many types for odd notebooks; fall back to a lenient read
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)]

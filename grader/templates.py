@@ -64,7 +64,7 @@ def strip_solutions(source: str, *, where: str = "") -> str:
 def render_templates(reference: Path) -> Templates:
     """Render `template.ipynb` and `template.py` (percent format) from the reference notebook."""
     try:
-        nb = nbformat.read(reference, as_version=4)
+        nb = nbformat.read(reference, as_version=4)  # type: ignore[no-untyped-call]
     except (OSError, ValueError) as exc:
         raise AssignmentError(f"cannot read the reference notebook {reference}: {exc}") from None
     for index, cell in enumerate(nb.cells, start=1):
@@ -79,10 +79,10 @@ def render_templates(reference: Path) -> Templates:
         "language_info": {"name": "python"},
     }
     nb.nbformat_minor = 4  # no cell ids: the output is the same on every run
-    ipynb = nbformat.writes(nb) + "\n"
+    ipynb = nbformat.writes(nb) + "\n"  # type: ignore[no-untyped-call]
     # No jupytext header: it records jupytext's version, which would make the file differ by machine.
     nb.metadata["jupytext"] = {"notebook_metadata_filter": "-all", "cell_metadata_filter": "-all"}
-    py = jupytext.writes(nb, fmt="py:percent")
+    py: str = jupytext.writes(nb, fmt="py:percent")
     return Templates(ipynb=ipynb, py=py)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+from grader.scoring import Scorecard
 
 #: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -23,9 +25,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def render_summary_csv(
-    scorecards: Sequence[Mapping[str, object]], section_ids: Sequence[str]
-) -> str:
+def render_summary_csv(scorecards: Sequence[Scorecard], section_ids: Sequence[str]) -> str:
     """One row per student: total, each section's score and status, and errors."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -36,13 +36,16 @@ def render_summary_csv(
         + ["duration_s", "errors"]
     )
     for card in scorecards:
-        sections = {s["id"]: s for s in card["sections"]}  # type: ignore[attr-defined, index]
-        submission = card["submission"]
-        errors = card.get("errors") or []
+        sections = {s.id: s for s in card.sections}
         writer.writerow(
-            [cell(card["student"]), cell(submission["path"]), card["score"], card["max_score"]]  # type: ignore[index]
-            + [sections[sid]["score"] if sid in sections else "" for sid in section_ids]
-            + [sections[sid]["status"] if sid in sections else "" for sid in section_ids]
-            + [card.get("duration_s", ""), cell(" | ".join(str(e) for e in errors)[:500])]  # type: ignore[union-attr]
+            [
+                cell(card.student),
+                cell(card.submission.path),
+                f"{card.score:g}",
+                f"{card.max_score:g}",
+            ]
+            + [f"{sections[sid].score:g}" if sid in sections else "" for sid in section_ids]
+            + [sections[sid].status if sid in sections else "" for sid in section_ids]
+            + [f"{card.duration_s:.2f}", cell(" | ".join(card.errors)[:500])]
         )
     return out.getvalue()

@@ -1,0 +1,113 @@
+"""The command line as users run it: outputs, files written and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import DATA, ROOT, TINY_DIR, run_grade
+
+from grader.scorecard import validation_errors
+
+TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
+
+
+@pytest.mark.parametrize("command", ["check", "batch", "templates"], ids=str)
+def test_cli_every_command_has_help(command: str) -> None:
+    result = run_grade(command, "--help")
+    assert result.returncode == 0
+    assert "usage: grade.py" in result.stdout
+
+
+def test_cli_top_level_help_documents_exit_codes() -> None:
+    result = run_grade("--help")
+    assert result.returncode == 0
+    assert "Exit codes" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+def test_cli_check_reference_json_full_marks() -> None:
+    result = run_grade("check", ROOT / "reference/lab1-part1/solution.ipynb", "--json")
+    assert result.returncode == 0, result.stderr
+    card = json.loads(result.stdout)
+    assert validation_errors(card) == []
+    assert card["score"] == card["max_score"] == 100
+    assert [s["id"] for s in card["sections"]] == ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
+    assert card["submission"]["path"] == "solution.ipynb"
+
+
+def test_cli_check_report_hides_hidden_checks() -> None:
+    result = run_grade("check", DATA / "tiny" / "hardcoded.py", *TINY)
+    assert result.returncode == 1  # a visible check failed
+    assert "Hidden checks: 1 more, worth 2 points" in result.stdout
+    assert "square-unseen" not in result.stdout
+    assert "works on other numbers" not in result.stdout
+    assert "greeting is 'bye'" in result.stdout
+
+
+def test_cli_check_exit_zero_when_visible_checks_pass() -> None:
+    result = run_grade("check", DATA / "tiny" / "passes.py", *TINY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[ PASS  ] 1.1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "missing.ipynb"), "no such file"),
+        (("check", "notes.txt"), "expected a .ipynb notebook or a .py script"),
+        (("batch", "missing_folder", "--out", "x"), "no such folder or zip"),
+        (("check", "x.py", "--assignment", "nope"), "no assignment 'nope'"),
+    ],
+    ids=["missing-file", "wrong-suffix", "missing-folder", "unknown-assignment"],
+)
+def test_cli_bad_input_is_one_line_without_traceback(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = run_grade(*(str(tmp_path / a) if a.endswith((".ipynb", ".txt", "_folder")) else a for a in args))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _batch_inputs(folder: Path) -> None:
+    folder.mkdir()
+    for name in ("passes.py", "hardcoded.py", "raises.py"):
+        (folder / name).write_bytes((DATA / "tiny" / name).read_bytes())
+    (folder / "notes.txt").write_text("not a submission")
+
+
+def test_cli_batch_folder_writes_scorecards_and_summary(tmp_path: Path) -> None:
+    _batch_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    result = run_grade("batch", tmp_path / "in", "--out", out, *TINY)
+    assert result.returncode == 0, result.stderr
+    assert "[3/3]" in result.stderr  # progress
+    assert sorted(p.name for p in out.iterdir()) == ["hardcoded.json", "passes.json", "raises.json", "summary.csv"]
+    for path in out.glob("*.json"):
+        assert validation_errors(json.loads(path.read_text())) == []
+    rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert rows["passes"]["score"] == "10"
+    assert rows["raises"]["1.1 status"] == "error"
+
+
+def test_cli_batch_zip_same_as_folder(tmp_path: Path) -> None:
+    _batch_inputs(tmp_path / "in")
+    archive = tmp_path / "subs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in (tmp_path / "in").iterdir():
+            zf.write(path, f"submissions/{path.name}")
+    result = run_grade("batch", archive, "--out", tmp_path / "out", "--quiet", *TINY)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    cards = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")}
+    assert cards["submissions_passes"]["score"] == 10
+    assert cards["submissions_hardcoded"]["score"] == 3
+
+
+def test_cli_templates_check_reports_fresh_templates() -> None:
+    result = run_grade("templates", "--check")
+    assert result.returncode == 0, result.stderr

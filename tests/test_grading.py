@@ -1,0 +1,152 @@
+"""Grading real submissions end to end: the reference, the templates, and the fake-runner seam."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DATA, ROOT
+
+from grader.assignment import Assignment
+from grader.config import GraderConfig
+from grader.grading import grade_submission
+from grader.sandbox import Job, SandboxResult
+from grader.scorecard import render_scorecard, validation_errors
+
+SECTION_IDS = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
+FAST = GraderConfig(section_timeout_s=60, submission_timeout_s=180)
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+def test_grading_reference_scores_full_marks(lab: Assignment) -> None:
+    assert lab.reference_path is not None
+    card = grade_submission(lab.reference_path, assignment=lab, config=FAST)
+    document = render_scorecard(card)
+    assert validation_errors(document) == []
+    assert [s["id"] for s in document["sections"]] == SECTION_IDS
+    failing = [(c.id, c.feedback) for s in card.sections for c in s.checks if c.status != "passed"]
+    assert failing == []
+    assert card.score == card.max_score == 100
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("suffix", [".ipynb", ".py"], ids=["notebook", "percent-script"])
+def test_grading_untouched_template_scores_zero(lab: Assignment, suffix: str) -> None:
+    card = grade_submission(lab.template_path(suffix), assignment=lab, config=FAST)
+    assert validation_errors(render_scorecard(card)) == []
+    assert [s.id for s in card.sections] == SECTION_IDS
+    assert card.score == 0
+    assert {s.status for s in card.sections} == {"error"}
+    first = card.sections[0]
+    assert "# TODO" in first.feedback
+    assert "cell 5, line 1" in first.feedback or "line" in first.feedback
+
+
+def test_grading_tiny_assignment_uses_same_grader(tiny: Assignment) -> None:
+    card = grade_submission(DATA / "tiny" / "passes.py", assignment=tiny, config=FAST)
+    assert [s.id for s in card.sections] == ["1.1", "1.2"]
+    assert card.score == card.max_score == 10
+    assert validation_errors(render_scorecard(card)) == []
+
+
+def test_grading_tiny_hardcoded_answer_earns_nothing_hidden(tiny: Assignment) -> None:
+    card = grade_submission(DATA / "tiny" / "hardcoded.py", assignment=tiny, config=FAST)
+    checks = {c.id: c for s in card.sections for c in s.checks}
+    assert checks["1.1/square"].status == "passed"  # the hard-coded 9.0 happens to fit x = 3
+    assert checks["1.1/square-unseen"].status == "failed"
+    assert checks["1.2/greeting"].status == "failed"
+    assert "expected a string that says hello" in checks["1.2/greeting"].feedback
+
+
+def test_grading_tiny_student_exception_is_error_with_location(tiny: Assignment) -> None:
+    card = grade_submission(DATA / "tiny" / "raises.py", assignment=tiny, config=FAST)
+    square = card.sections[0]
+    assert square.status == "error"
+    feedback = square.checks[0].feedback
+    assert "RuntimeError: not yet" in feedback
+    assert "line 3" in feedback
+    assert card.sections[1].status == "passed"
+
+
+class _ScriptedRunner:
+    """A fake sandbox: replays scripted results, records the jobs it was given."""
+
+    def __init__(self, results: list[SandboxResult]) -> None:
+        self.results = results
+        self.jobs: list[Job] = []
+
+    def __call__(self, job: Job, **kwargs: object) -> SandboxResult:
+        self.jobs.append(job)
+        return self.results.pop(0)
+
+
+def _result(events: list[dict[str, object]], end: str, last_step: int | None) -> SandboxResult:
+    return SandboxResult(
+        events=tuple(events), end=end, last_step=last_step, exit_code=None,  # type: ignore[arg-type]
+        stdout_tail="", stderr_tail="", duration_s=0.1, isolation="process",
+    )
+
+
+def test_grading_timeout_costs_only_its_section(tiny: Assignment, tmp_path: Path) -> None:
+    source = tmp_path / "loops.py"
+    source.write_text("# 1.1 Squares\nwhile True: pass\n# 1.2 Greeting\ngreeting = 'hello'\n")
+    # Plan: step 0 runs 1.1's code, 1 harvests 1.1, 2 runs 1.2's code, 3 harvests 1.2.
+    first = _result([{"event": "ready"}, {"event": "step", "n": 0}], "timeout", 0)
+    second = _result(
+        [
+            {"event": "ready"},
+            {"event": "step", "n": 0},
+            {"event": "code", "n": 0, "chunk": 1, "error": None, "stubbed": []},
+            {"event": "step", "n": 1},
+            {"event": "harvest", "n": 1, "section": "1.2", "data": {"greeting": {"types": ["builtins.str"], "python": "hello"}}},
+            {"event": "done"},
+        ],
+        "done",
+        1,
+    )
+    runner = _ScriptedRunner([first, second])
+    card = grade_submission(source, assignment=tiny, config=FAST, runner=runner)
+    assert [s.status for s in card.sections] == ["timeout", "passed"]
+    assert "ran longer than" in card.sections[0].feedback
+    assert all(c.status == "timeout" for c in card.sections[0].checks)
+    # The re-run left out the section that hung.
+    assert [s.section for s in runner.jobs[1].steps] == ["1.2", "1.2"]
+
+
+def test_grading_rejects_malformed_child_data(tiny: Assignment) -> None:
+    forged = _result(
+        [
+            {"event": "ready"},
+            {"event": "step", "n": 0},
+            {"event": "harvest", "n": 1, "section": "1.1",
+             "data": {"results": [{"__ndarray__": {"dtype": "|O", "shape": [1], "data": ""}}]}},
+            {"event": "done"},
+        ],
+        "done",
+        1,
+    )
+    card = grade_submission(DATA / "tiny" / "passes.py", assignment=tiny, config=FAST,
+                            runner=_ScriptedRunner([forged]))
+    assert card.score == 0
+    assert any("malformed" in e for e in card.errors)
+
+
+def test_grading_unparseable_file_gets_all_sections(lab: Assignment, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")
+    card = grade_submission(broken, assignment=lab, config=FAST)
+    assert [s.id for s in card.sections] == SECTION_IDS
+    assert {s.status for s in card.sections} == {"not_run"}
+    assert "not valid JSON" in card.sections[0].feedback
+    assert validation_errors(render_scorecard(card)) == []
+
+
+def test_grading_file_without_headings_says_how_to_fix(lab: Assignment, tmp_path: Path) -> None:
+    plain = tmp_path / "noheadings.py"
+    plain.write_text("import tensorflow as tf\nx = 1\n", encoding="utf-8")
+    card = grade_submission(plain, assignment=lab, config=FAST)
+    assert {s.status for s in card.sections} == {"not_run"}
+    assert "section headings" in card.sections[0].feedback
+    assert ROOT.exists()
