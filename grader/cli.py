@@ -11,8 +11,9 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
 from grader.config import GraderConfig
@@ -21,8 +22,8 @@ from grader.exports.summary import render_summary_csv
 from grader.grading import grade_submission
 from grader.paths import extract_zip, find_submissions, safe_id
 from grader.report import render_student_report, visible_passed
-from grader.scorecard import render_scorecard, validation_errors, write_json, write_scorecard
-from grader.scoring import CheckScore, Scorecard, SectionScore
+from grader.scorecard import render_scorecard, write_scorecard
+from grader.scoring import Scorecard
 from grader.submission import find_format
 from grader.templates import stale_templates, write_templates
 
@@ -103,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     templates.add_argument(
         "--assignments-dir", type=Path, default=ASSIGNMENTS_DIR, help=argparse.SUPPRESS
     )
+    for command in EXTRA_COMMANDS:
+        command.add_parser(sub, _add_common)
     return parser
 
 
@@ -200,9 +203,37 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Command(Protocol):
+    """A command defined outside this module (LMS exports, reports): its parser and its action."""
+
+    name: str
+
+    def add_parser(
+        self,
+        sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+        add_common: Callable[[argparse.ArgumentParser], None],
+    ) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _extra_commands() -> list[Command]:
+    from grader.lms import COMMANDS
+
+    return list(COMMANDS)
+
+
+EXTRA_COMMANDS: list[Command] = _extra_commands()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"check": cmd_check, "batch": cmd_batch, "templates": cmd_templates}
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "check": cmd_check,
+        "batch": cmd_batch,
+        "templates": cmd_templates,
+    }
+    commands.update({c.name: c.run for c in EXTRA_COMMANDS})
     try:
         return commands[args.command](args)
     except GraderError as exc:
@@ -211,6 +242,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"grade.py {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-__all__ = ["CheckScore", "Scorecard", "SectionScore", "main", "validation_errors", "write_json"]
