@@ -1,8 +1,8 @@
 """The sandboxed student process: run a submission's chunks in order and harvest each section.
 
-Started by `grader.sandbox` as `python -m grader.child`; reads one job (JSON) on stdin and
-writes events as JSON lines to the channel file descriptor named in the job. It sends only
-plain data. Nothing here decides points: that happens in the parent, which trusts none of it.
+Forked by `grader.zygote` for each submission; reads one job (JSON) from a pipe and writes
+events as JSON lines to its channel pipe. It sends only plain data. Nothing here decides
+points: that happens in the grader's process, which trusts none of it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import IO
 from grader.probe import CHUNK_FILENAME, Plain, error_info
 
 _print = builtins.print
+
+HarvestFn = Callable[[dict[str, object], Plain], Plain]
 
 
 class _Anything:
@@ -110,16 +112,13 @@ class Channel:
         self._stream.flush()
 
 
-def run_job(job: dict[str, Plain], channel: Channel) -> None:
+def run_job(job: dict[str, Plain], channel: Channel, harvesters: dict[str, HarvestFn]) -> None:
     """Run every step of the job, reporting each one on the channel."""
-    harvest_path = job["harvest_path"]
     inputs = job["inputs"]
     steps = job["steps"]
-    assert isinstance(harvest_path, str)
     assert isinstance(steps, list)
     assert isinstance(inputs, dict)
 
-    harvesters = _load_harvesters(harvest_path)
     stubbed: list[str] = []
     sys.meta_path.append(_StandInFinder(stubbed))
     namespace: dict[str, object] = {
@@ -128,7 +127,6 @@ def run_job(job: dict[str, Plain], channel: Channel) -> None:
         "get_ipython": _get_ipython,
         "display": _display,
     }
-    channel.send({"event": "ready", "pid": os.getpid()})
     for n, step in enumerate(steps):
         assert isinstance(step, dict)
         channel.send({"event": "step", "n": n})
@@ -185,10 +183,8 @@ def _flush() -> None:
             pass
 
 
-HarvestFn = Callable[[dict[str, object], Plain], Plain]
-
-
-def _load_harvesters(path: str) -> dict[str, HarvestFn]:
+def load_harvesters(path: str) -> dict[str, HarvestFn]:
+    """Import the assignment's harvest module (this imports TensorFlow, but runs no op)."""
     spec = importlib.util.spec_from_file_location("_assignment_harvest", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the harvest module {path}")
@@ -200,18 +196,13 @@ def _load_harvesters(path: str) -> dict[str, HarvestFn]:
     return harvesters
 
 
-def main() -> None:
-    job = json.loads(sys.stdin.buffer.read())
-    channel_fd = job["channel_fd"]
-    # Student code must not read the job or write to our stdin; nothing more comes on it.
-    sys.stdin.close()
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - stays open for the life of the process
+def run_forked(job_fd: int, channel_fd: int, harvesters: dict[str, HarvestFn]) -> None:
+    """In a freshly forked child: read the job, run it, and leave without interpreter teardown."""
+    with os.fdopen(job_fd, "rb") as stream:
+        job = json.loads(stream.read())
     channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8", closefd=True))
-    run_job(job, channel)
+    channel.send({"event": "ready", "pid": os.getpid()})
+    run_job(job, channel, harvesters)
     _flush()
-    # Skip interpreter teardown: TensorFlow's can take seconds, and student atexit hooks must not run.
+    # No teardown: TensorFlow's can take seconds, and student atexit hooks must not run.
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -16,13 +17,14 @@ from pathlib import Path
 from typing import Protocol
 
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
+from grader.batch import grade_batch
 from grader.config import GraderConfig
 from grader.errors import GraderError, SubmissionError
 from grader.exports.summary import render_summary_csv
 from grader.grading import grade_submission
-from grader.paths import extract_zip, find_submissions, safe_id
+from grader.paths import Found, extract_zip, find_submissions, safe_id
 from grader.report import render_student_report, visible_passed
-from grader.scorecard import render_scorecard, write_scorecard
+from grader.scorecard import render_scorecard
 from grader.scoring import Scorecard
 from grader.submission import find_format
 from grader.templates import stale_templates, write_templates
@@ -90,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("input", type=Path, help="a folder or a .zip of submissions")
     batch.add_argument("--out", type=Path, required=True, help="folder for the scorecards")
     batch.add_argument("--quiet", action="store_true", help="no progress lines")
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="submissions graded at once (default: the number of cores, %(default)s)",
+    )
     _add_common(batch)
 
     templates = sub.add_parser(
@@ -163,21 +172,28 @@ def cmd_batch(args: argparse.Namespace) -> int:
             raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
         out.mkdir(parents=True, exist_ok=True)
         hide = _hidden_paths(assignment, root, out.resolve())
-        cards: list[Scorecard] = []
         started = time.monotonic()
-        for n, item in enumerate(found, start=1):
-            card = grade_submission(
-                item.path, assignment=assignment, config=config, student=item.student, hide=hide
-            )
-            write_scorecard(out / f"{item.student}.json", card)
-            cards.append(card)
+        # Checks run pytest, which redirects sys.stderr for a moment; keep the real one.
+        console = sys.stderr
+
+        def progress(done: int, item: Found, card: Scorecard) -> None:
             if not args.quiet:
                 print(
-                    f"[{n}/{len(found)}] {item.student}: {card.score:g}/{card.max_score:g} "
+                    f"[{done}/{len(found)}] {item.student}: {card.score:g}/{card.max_score:g} "
                     f"({card.duration_s:.1f} s)",
-                    file=sys.stderr,
+                    file=console,
                     flush=True,
                 )
+
+        cards = grade_batch(
+            found,
+            assignment=assignment,
+            config=config,
+            out=out,
+            hide=hide,
+            workers=args.workers,
+            on_result=progress,
+        )
         summary = render_summary_csv(cards, assignment.section_ids)
         (out / "summary.csv").write_text(summary, encoding="utf-8")
     if not args.quiet:

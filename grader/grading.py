@@ -9,6 +9,7 @@ import importlib.metadata
 import importlib.util
 import io
 import platform
+import threading
 import time
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -33,14 +34,14 @@ from grader.harvest import (
 )
 from grader.plugin import GraderPlugin, Grading
 from grader.results import CheckResult, parse_report
-from grader.sandbox import Job, JobStep, SandboxResult, run_job
+from grader.sandbox import Job, JobStep, Runner, Sandbox, SandboxResult
 from grader.scoring import Scorecard, SubmissionInfo, score_sections
 from grader.sections import Split, split_sections
 from grader.submission import load_submission
 
 GRADER_VERSION = "0.1.0"
+_PYTEST_LOCK = threading.Lock()
 
-Runner = Callable[..., SandboxResult]
 HintFn = Callable[[StudentError], str | None]
 
 
@@ -106,10 +107,19 @@ def grade_submission(
     assignment: Assignment,
     config: GraderConfig,
     student: str | None = None,
-    runner: Runner = run_job,
+    runner: Runner | None = None,
     hide: Sequence[Path] = (),
 ) -> Scorecard:
-    """Grade the file at `path`; any student behaviour ends in a Scorecard, never an exception."""
+    """Grade the file at `path`; any student behaviour ends in a Scorecard, never an exception.
+
+    `runner` runs the student's code: a warm `Sandbox` shared across a batch, or a fake in
+    tests. Without one, a sandbox is started for this submission alone, hiding `hide`.
+    """
+    if runner is None:
+        with Sandbox(harvest_path=assignment.harvest_path, config=config, hide=hide) as sandbox:
+            return grade_submission(
+                path, assignment=assignment, config=config, student=student, runner=sandbox
+            )
     started = time.monotonic()
     submission = load_submission(path)
     code = _assignment_code(assignment.root)
@@ -141,7 +151,6 @@ def grade_submission(
                 config=config,
                 inputs=inputs,
                 runner=runner,
-                hide=hide,
                 progress=progress,
                 notes=notes,
                 hint_for=code.hint_for,
@@ -215,7 +224,6 @@ def _run_until_settled(
     config: GraderConfig,
     inputs: Mapping[str, object],
     runner: Runner,
-    hide: Sequence[Path],
     progress: _Progress,
     notes: dict[str, list[str]],
     hint_for: HintFn,
@@ -247,11 +255,9 @@ def _run_until_settled(
         if not any(s.kind == "harvest" for s in steps):
             return
         result = runner(
-            Job(steps=steps, harvest_path=assignment.harvest_path, inputs=inputs),
-            config=config,
+            Job(steps=steps, inputs=inputs),
             section_timeout_s=config.section_timeout_s,
             deadline=deadline,
-            hide=hide,
         )
         progress.isolation = result.isolation
         progress.output = _tail(result, config.output_tail_chars)
@@ -351,7 +357,8 @@ def run_checks(
     grading = Grading(assignment=assignment, sections=sections)
     report = JSONReport()
     console = io.StringIO()
-    with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+    # pytest.main is not thread-safe (sys.modules, stdout): batch workers take turns here.
+    with _PYTEST_LOCK, contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
         exit_code = pytest.main(
             [
                 str(assignment.checks_dir),

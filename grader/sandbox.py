@@ -1,10 +1,12 @@
-"""The only module that starts processes: run a job in an isolated, limited child, from outside.
+"""The only module that starts processes: run jobs in isolated, limited children, from outside.
 
-Limits are enforced by the parent: wall-clock per section and per submission with SIGKILL to
-the whole process group (a student's signal handlers cannot stop it), rlimits on memory, file
-size and core dumps set before the child starts, and bounded capture of its output. Where
-bubblewrap is installed the child also gets no network, its own PID namespace, a private /tmp
-and no view of the paths the caller hides (reference solutions, other submissions, output).
+A `Sandbox` starts one warm zygote (`grader.zygote`) that imports TensorFlow once, then forks a
+fresh child per submission. Limits are enforced from outside the student's code: wall-clock per
+section and per submission (on overrun the zygote, which runs as a different user, SIGKILLs every
+process the job made; if it does not answer, the whole sandbox is killed), rlimits on memory,
+file size, core dumps and process count set before any student code runs, and bounded capture of
+output. Where bubblewrap is installed the sandbox also has no network, its own PID namespace, a
+private /tmp (wiped between students) and no view of the paths the caller hides.
 """
 
 from __future__ import annotations
@@ -14,18 +16,19 @@ import contextlib
 import json
 import os
 import queue
-import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from types import TracebackType
+from typing import IO, Literal, Protocol
 
 from grader.config import GraderConfig
 from grader.errors import SandboxError
@@ -34,6 +37,9 @@ EndReason = Literal["done", "timeout", "deadline", "crashed", "protocol"]
 Isolation = Literal["bwrap", "process"]
 
 _GRADER_ROOT = Path(__file__).resolve().parent.parent
+_JOB_UID_BASE = 61000  # children run as uid/gid 61000 + slot when the grader runs as root
+_START_TIMEOUT_S = 180.0  # importing TensorFlow on a loaded machine
+_REPLY_TIMEOUT_S = 30.0
 
 Event = dict[str, object]
 
@@ -50,10 +56,9 @@ class JobStep:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """What the child runs: steps in order, the harvest module, and the unseen inputs."""
+    """What the child runs: steps in order, and the unseen inputs for each section."""
 
     steps: tuple[JobStep, ...]
-    harvest_path: Path
     inputs: Mapping[str, object]  # JSON-able, keyed by section id
 
 
@@ -72,8 +77,16 @@ class SandboxResult:
     detail: str = ""  # what went wrong, for crashed/protocol ends
 
 
+class Runner(Protocol):
+    """Anything that runs a job: a `Sandbox`, or a fake in tests."""
+
+    def __call__(self, job: Job, *, section_timeout_s: float, deadline: float) -> SandboxResult: ...
+
+
 @dataclass(slots=True)
 class _Tail:
+    """The last `limit` characters of a stream, however much is written."""
+
     limit: int
     parts: collections.deque[str] = field(default_factory=collections.deque)
     size: int = 0
@@ -89,27 +102,20 @@ class _Tail:
 
     def text(self) -> str:
         joined = "".join(self.parts)[-self.limit :]
-        return (
-            f"[... {self.dropped} characters before this were cut ...]\n" if self.dropped else ""
-        ) + joined
-
-
-def isolation_available() -> Isolation:
-    """The strongest isolation this machine offers."""
-    return "bwrap" if _bwrap_works() else "process"
+        cut = f"[... {self.dropped} characters before this were cut ...]\n" if self.dropped else ""
+        return cut + joined
 
 
 _BWRAP_OK: bool | None = None
 
 
-def _bwrap_works() -> bool:
+def isolation_available() -> Isolation:
+    """The strongest isolation this machine offers."""
     global _BWRAP_OK
     if _BWRAP_OK is None:
         exe = shutil.which("bwrap")
-        if exe is None:
-            _BWRAP_OK = False
-        else:
-            probe = subprocess.run(
+        _BWRAP_OK = exe is not None and (
+            subprocess.run(
                 [
                     exe,
                     "--ro-bind",
@@ -126,176 +132,328 @@ def _bwrap_works() -> bool:
                 capture_output=True,
                 timeout=30,
                 check=False,
+            ).returncode
+            == 0
+        )
+    return "bwrap" if _BWRAP_OK else "process"
+
+
+class Sandbox:
+    """A warm, isolated worker that runs one job at a time; use it as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        harvest_path: Path,
+        config: GraderConfig,
+        hide: Sequence[Path] = (),
+        slot: int = 0,
+    ) -> None:
+        self.harvest_path = harvest_path
+        self.config = config
+        self.hide = tuple(hide)
+        self.slot = slot
+        self.isolation: Isolation = "process" if config.allow_network else isolation_available()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._events: queue.Queue[Event | None] = queue.Queue()
+        self._exits: dict[int, int] = {}
+        self._log = _Tail(4000)
+        self._scratch: str | None = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the zygote -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the zygote and wait until it has imported TensorFlow and the harvest module."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the zygote without waiting for it (start several, then `wait_ready` on each).
+
+        Call it from a thread that outlives the sandbox: the zygote dies with the thread that
+        started it (PR_SET_PDEATHSIG follows the thread, not the process).
+        """
+        self.close()
+        self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+        os.chmod(self._scratch, 0o755)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [
+            sys.executable,
+            "-X",
+            "utf8",
+            "-m",
+            "grader.zygote",
+            "--control-fd",
+            str(theirs.fileno()),
+        ]
+        argv += ["--harvest", str(self.harvest_path), "--scratch", self._scratch]
+        if self.isolation == "bwrap":
+            argv = _bwrap_argv(self._scratch, self.hide) + argv
+        env = _child_env(self._scratch)
+        if os.geteuid() == 0 and (self.isolation == "bwrap" or not _private_paths()):
+            # Never run student code as root: it could regain every capability by exec'ing.
+            env["GRADER_JOB_UID"] = str(_JOB_UID_BASE + self.slot)
+        env["GRADER_PRIVATE_TMP"] = "1" if self.isolation == "bwrap" else "0"
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=self._scratch,
+                env=env,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
             )
-            _BWRAP_OK = probe.returncode == 0
-    return _BWRAP_OK
+        except OSError as exc:
+            raise SandboxError(
+                f"cannot start the sandbox ({exc}); is {sys.executable} runnable?"
+            ) from exc
+        finally:
+            theirs.close()
+        self._control = ours
+        self._events = queue.Queue()
+        self._exits = {}
+        self._log = _Tail(4000)
+        threading.Thread(target=_read_control, args=(ours, self._events), daemon=True).start()
+        threading.Thread(target=_drain, args=(self._proc.stdout, self._log), daemon=True).start()
+
+    def wait_ready(self) -> None:
+        """Wait until the spawned zygote is ready; SandboxError with its output if it fails."""
+        ready = self._await("zygote-ready", timeout=_START_TIMEOUT_S)
+        if ready is None:
+            log = self._log.text()[-2000:]
+            self.close()
+            raise SandboxError(f"the sandbox did not start; its output:\n{log}")
+
+    def close(self) -> None:
+        """Stop the zygote and everything under it; remove its scratch folder."""
+        if self._control is not None:
+            with contextlib.suppress(OSError):
+                self._control.close()
+            self._control = None
+        if self._proc is not None:
+            _kill_group(self._proc)
+            self._proc = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self._control is not None
+
+    def _send(self, request: Event, fds: Sequence[int] = ()) -> bool:
+        if self._control is None:
+            return False
+        try:
+            socket.send_fds(self._control, [json.dumps(request).encode()], list(fds))
+        except OSError:
+            return False
+        return True
+
+    def _await(self, kind: str, *, timeout: float) -> Event | None:
+        """The next control event of `kind` (exit reports are kept aside); None if it never comes."""
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                event = self._events.get(timeout=left)
+            except queue.Empty:
+                return None
+            if event is None:
+                return None
+            if event.get("event") == "exit":
+                pid, code = event.get("pid"), event.get("code")
+                if isinstance(pid, int) and isinstance(code, int):
+                    self._exits[pid] = code
+                continue
+            if event.get("event") == kind:
+                return event
+            if event.get("event") == "zygote-failed":
+                return None
+        return None
+
+    # -- one job ----------------------------------------------------------------------------
+
+    def __call__(self, job: Job, *, section_timeout_s: float, deadline: float) -> SandboxResult:
+        return self.run(job, section_timeout_s=section_timeout_s, deadline=deadline)
+
+    def run(self, job: Job, *, section_timeout_s: float, deadline: float) -> SandboxResult:
+        """Run `job` in a fresh child; stop it at the first section over time or at `deadline`.
+
+        `deadline` is a `time.monotonic()` value for the whole submission.
+        """
+        if not self._alive():
+            self.start()
+        start = time.monotonic()
+        job_r, job_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ch_r, ch_w = os.pipe()
+        limits = {
+            "memory_bytes": self.config.memory_mb * 2**20,
+            "file_bytes": self.config.max_file_mb * 2**20,
+            "processes": self.config.max_processes,
+        }
+        sent = self._send({"op": "run", "limits": limits}, [job_r, out_w, err_w, ch_w])
+        for fd in (job_r, out_w, err_w, ch_w):
+            os.close(fd)
+        forked = self._await("forked", timeout=_REPLY_TIMEOUT_S) if sent else None
+        if forked is None or not isinstance(forked.get("pid"), int):
+            for fd in (job_w, out_r, err_r, ch_r):
+                os.close(fd)
+            log = self._log.text()[-2000:]
+            self.close()
+            raise SandboxError(f"the sandbox stopped answering; its output:\n{log}")
+        pid = forked["pid"]
+        assert isinstance(pid, int)
+        payload = json.dumps({"inputs": dict(job.inputs), "steps": [_step(s) for s in job.steps]})
+        threading.Thread(
+            target=_write_and_close, args=(job_w, payload.encode()), daemon=True
+        ).start()
+        stdout, stderr = _Tail(self.config.output_tail_chars), _Tail(self.config.output_tail_chars)
+        drains = [
+            threading.Thread(target=_drain, args=(os.fdopen(out_r, "rb"), stdout), daemon=True),
+            threading.Thread(target=_drain, args=(os.fdopen(err_r, "rb"), stderr), daemon=True),
+        ]
+        for t in drains:
+            t.start()
+        outcome = _supervise(
+            ch_r, job, config=self.config, section_timeout_s=section_timeout_s, deadline=deadline
+        )
+        if outcome.end != "done" and not (
+            self._send({"op": "kill"}) and self._await("killed", timeout=10)
+        ):
+            self.close()  # the zygote did not answer: kill the whole sandbox, start afresh next time
+        exit_code = self._exit_code(pid) if outcome.end == "crashed" else None
+        if self._alive() and not (
+            self._send({"op": "cleanup"}) and self._await("clean", timeout=_REPLY_TIMEOUT_S)
+        ):
+            self.close()
+        for t in drains:
+            t.join(timeout=2)
+        if not outcome.ready and outcome.end == "crashed":
+            # No student code runs before "ready": a failure here is the grader's or the machine's.
+            raise SandboxError(
+                f"the student process failed before running any student code ({_describe_exit(exit_code)}); "
+                f"its last output:\n{stderr.text()[-2000:]}"
+            )
+        return SandboxResult(
+            events=outcome.events,
+            end=outcome.end,
+            last_step=outcome.last_step,
+            exit_code=exit_code,
+            stdout_tail=stdout.text(),
+            stderr_tail=stderr.text(),
+            duration_s=time.monotonic() - start,
+            isolation=self.isolation,
+            detail=_describe_exit(exit_code) if outcome.end == "crashed" else outcome.detail,
+        )
+
+    def _exit_code(self, pid: int) -> int | None:
+        end = time.monotonic() + 5
+        while pid not in self._exits and time.monotonic() < end:
+            try:
+                event = self._events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if event is None:
+                break
+            exited, code = event.get("pid"), event.get("code")
+            if event.get("event") == "exit" and isinstance(exited, int) and isinstance(code, int):
+                self._exits[exited] = code
+        return self._exits.pop(pid, None)
 
 
 def run_job(
     job: Job,
     *,
+    harvest_path: Path,
     config: GraderConfig,
     section_timeout_s: float,
     deadline: float,
     hide: Sequence[Path] = (),
 ) -> SandboxResult:
-    """Run `job` in a fresh child; stop it at the first section over time or at `deadline`.
+    """Run one job in a sandbox of its own (a cold start: TensorFlow is imported for it alone)."""
+    with Sandbox(harvest_path=harvest_path, config=config, hide=hide) as sandbox:
+        return sandbox.run(job, section_timeout_s=section_timeout_s, deadline=deadline)
 
-    `deadline` is a `time.monotonic()` value for the whole submission. `hide` lists paths the
-    child must not see (with bubblewrap they are replaced by empty folders).
-    """
-    isolation: Isolation = "bwrap" if not config.allow_network and _bwrap_works() else "process"
-    with tempfile.TemporaryDirectory(prefix="grader-scratch-") as scratch:
-        read_fd, write_fd = os.pipe()
-        payload = {
-            "channel_fd": write_fd,
-            "harvest_path": str(job.harvest_path),
-            "inputs": dict(job.inputs),
-            "steps": [
-                {"kind": s.kind, "section": s.section, "chunk": s.chunk, "source": s.source}
-                for s in job.steps
-            ],
-        }
-        argv = [sys.executable, "-X", "utf8", "-m", "grader.child"]
-        if isolation == "bwrap":
-            argv = _bwrap_argv(scratch, hide) + argv
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=scratch,
-                env=_child_env(scratch),
-                pass_fds=(write_fd,),
-                start_new_session=True,
-                preexec_fn=_child_limits(config),
-            )
-        except OSError as exc:
-            os.close(read_fd)
-            os.close(write_fd)
-            raise SandboxError(
-                f"cannot start the student process ({exc}); is Python runnable?"
-            ) from exc
-        os.close(write_fd)
-        try:
-            return _supervise(
-                proc,
-                read_fd,
-                payload,
-                config=config,
-                isolation=isolation,
-                section_timeout_s=section_timeout_s,
-                deadline=deadline,
-                start=start,
-            )
-        finally:
-            _kill(proc)
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    events: tuple[Event, ...]
+    end: EndReason
+    last_step: int | None
+    ready: bool
+    detail: str
 
 
 def _supervise(
-    proc: subprocess.Popen[bytes],
-    read_fd: int,
-    payload: dict[str, object],
-    *,
-    config: GraderConfig,
-    isolation: Isolation,
-    section_timeout_s: float,
-    deadline: float,
-    start: float,
-) -> SandboxResult:
+    channel_fd: int, job: Job, *, config: GraderConfig, section_timeout_s: float, deadline: float
+) -> _Outcome:
+    """Follow the child's events; stop at a section overrun, the deadline, EOF or bad data."""
     events: queue.Queue[Event | str | None] = queue.Queue()
-    stdout, stderr = _Tail(config.output_tail_chars), _Tail(config.output_tail_chars)
-    threads = [
-        threading.Thread(
-            target=_read_events, args=(read_fd, events, config.max_harvest_mb), daemon=True
-        ),
-        threading.Thread(target=_drain, args=(proc.stdout, stdout), daemon=True),
-        threading.Thread(target=_drain, args=(proc.stderr, stderr), daemon=True),
-    ]
-    for t in threads:
-        t.start()
-    assert proc.stdin is not None
-    try:
-        proc.stdin.write(json.dumps(payload).encode("utf-8"))
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
-
+    threading.Thread(
+        target=_read_events, args=(channel_fd, events, config.max_harvest_mb), daemon=True
+    ).start()
     received: list[Event] = []
     ready = False
     last_step: int | None = None
     step_section: str | None = None
     section_started = time.monotonic()
-    steps = payload["steps"]
-    assert isinstance(steps, list)
-    end: EndReason = "crashed"
-    detail = ""
     while True:
-        now = time.monotonic()
         section_deadline = section_started + section_timeout_s
-        wait = min(deadline, section_deadline) - now
+        wait = min(deadline, section_deadline) - time.monotonic()
         if wait <= 0:
-            end = "deadline" if deadline <= section_deadline else "timeout"
-            break
+            end: EndReason = "deadline" if deadline <= section_deadline else "timeout"
+            return _Outcome(tuple(received), end, last_step, ready, "")
         try:
             item = events.get(timeout=wait)
         except queue.Empty:
             continue
-        if item is None:  # channel closed: the child exited (or closed it)
-            end = "crashed"
-            break
+        if item is None:  # the channel closed: the child exited (or closed it)
+            return _Outcome(tuple(received), "crashed", last_step, ready, "")
         if isinstance(item, str):
-            end, detail = "protocol", item
-            break
+            return _Outcome(tuple(received), "protocol", last_step, ready, item)
         received.append(item)
-        if item.get("event") == "ready":
+        kind = item.get("event")
+        if kind == "ready":
             ready = True
-        elif item.get("event") == "step":
+            section_started = time.monotonic()
+        elif kind == "step":
             n = item.get("n")
-            if not isinstance(n, int) or not 0 <= n < len(steps):
-                end, detail = "protocol", f"bad step number {n!r}"
-                break
-            section = steps[n]["section"]
+            if not isinstance(n, int) or not 0 <= n < len(job.steps):
+                return _Outcome(
+                    tuple(received), "protocol", last_step, ready, f"bad step number {n!r}"
+                )
+            section = job.steps[n].section
             if section != step_section or last_step is None:
                 section_started = time.monotonic()
                 step_section = section
             last_step = n
-        elif item.get("event") == "done":
-            end = "done"
-            break
-    if end == "crashed":
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-    _kill(proc)
-    for t in threads[1:]:
-        t.join(timeout=2)
-    code = proc.returncode
-    if not ready and end == "crashed":
-        # No student code runs before "ready": a failure here is the grader's or the machine's.
-        raise SandboxError(
-            f"the student process failed before running any student code ({_describe_exit(code)}); "
-            f"its last output:\n{stderr.text()[-2000:]}"
-        )
-    if end == "crashed":
-        detail = _describe_exit(code)
-    return SandboxResult(
-        events=tuple(received),
-        end=end,
-        last_step=last_step,
-        exit_code=code,
-        stdout_tail=stdout.text(),
-        stderr_tail=stderr.text(),
-        duration_s=time.monotonic() - start,
-        isolation=isolation,
-        detail=detail,
-    )
+        elif kind == "done":
+            return _Outcome(tuple(received), "done", last_step, ready, "")
+
+
+def _step(step: JobStep) -> dict[str, object]:
+    return {"kind": step.kind, "section": step.section, "chunk": step.chunk, "source": step.source}
 
 
 def _describe_exit(code: int | None) -> str:
     if code is None:
-        return "the student process stopped answering"
+        return "the Python process stopped answering"
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -305,6 +463,21 @@ def _describe_exit(code: int | None) -> str:
             return f"the Python process crashed ({name}, a segmentation fault)"
         return f"the Python process was killed by {name}"
     return f"the Python process exited with code {code} (os._exit or a crash)"
+
+
+def _read_control(sock: socket.socket, out: queue.Queue[Event | None]) -> None:
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            break
+        if not data:
+            break
+        with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
+            event = json.loads(data)
+            if isinstance(event, dict):
+                out.put(event)
+    out.put(None)
 
 
 def _read_events(fd: int, out: queue.Queue[Event | str | None], max_mb: int) -> None:
@@ -332,15 +505,18 @@ def _read_events(fd: int, out: queue.Queue[Event | str | None], max_mb: int) -> 
 def _drain(stream: IO[bytes] | None, tail: _Tail) -> None:
     if stream is None:
         return
-    while True:
-        block = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
-        if not block:
-            return
-        tail.add(block.decode("utf-8", errors="replace"))
+    with stream:
+        while block := stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
+            tail.add(block.decode("utf-8", errors="replace"))
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the child's whole process group (and, under bwrap, its PID namespace)."""
+def _write_and_close(fd: int, data: bytes) -> None:
+    with contextlib.suppress(OSError), os.fdopen(fd, "wb") as stream:
+        stream.write(data)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the sandbox's whole process group (under bwrap, its PID namespace dies with it)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -367,39 +543,58 @@ def _child_env(scratch: str) -> dict[str, str]:
     return env
 
 
-def _child_limits(config: GraderConfig) -> Callable[[], None]:
-    mem = config.memory_mb * 2**20
-    fsize = config.max_file_mb * 2**20
+def _needed_paths() -> list[Path]:
+    """What student code must be able to read: the interpreter, its libraries and the grader."""
+    import site
+    import sysconfig
 
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    paths = {
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(sys.executable).resolve().parent,
+        _GRADER_ROOT,
+    }
+    paths.update(Path(p) for p in site.getsitepackages())
+    paths.update(
+        Path(p)
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (p := sysconfig.get_paths().get(key))
+    )
+    return sorted(p.resolve() for p in paths if p.exists())
 
-    return apply
+
+def _private_paths() -> list[tuple[Path, Path]]:
+    """(closed ancestor, its child on the way) for each needed path others cannot reach.
+
+    Under pyenv the interpreter lives below /root (mode 700); a sandbox can show just that
+    subtree on a fresh /root instead of the whole home folder.
+    """
+    out: list[tuple[Path, Path]] = []
+    for path in _needed_paths():
+        for depth in range(1, len(path.parts)):
+            ancestor = Path(*path.parts[:depth])
+            if not os.stat(ancestor).st_mode & 0o001:
+                pair = (ancestor, Path(*path.parts[: depth + 1]))
+                if pair not in out:
+                    out.append(pair)
+                break
+    return out
 
 
 def _bwrap_argv(scratch: str, hide: Sequence[Path]) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
     argv = [
-        bwrap,
-        "--die-with-parent",
-        "--new-session",
-        "--unshare-all",
-        "--ro-bind",
-        "/",
-        "/",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--tmpfs",
-        "/tmp",
-        "--tmpfs",
-        "/dev/shm",
-        "--tmpfs",
-        "/run",
-    ]
+        # No user namespace: as root the zygote must be able to switch children to the job uid.
+        bwrap, "--die-with-parent", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+        "--unshare-uts", "--unshare-cgroup-try",
+        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+        "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm",
+        "--tmpfs", "/run",
+    ]  # fmt: skip
+    for closed in sorted({a for a, _ in _private_paths()}):
+        argv += ["--tmpfs", str(closed)]  # hides, e.g., root's home folder...
+    for _closed, opening in _private_paths():
+        argv += ["--ro-bind", str(opening), str(opening)]  # ...but for the interpreter in it
     for path in hide:
         resolved = path.resolve()
         if resolved.is_dir():

@@ -77,7 +77,7 @@ class _ScriptedRunner:
         self.results = results
         self.jobs: list[Job] = []
 
-    def __call__(self, job: Job, **kwargs: object) -> SandboxResult:
+    def __call__(self, job: Job, *, section_timeout_s: float, deadline: float) -> SandboxResult:
         self.jobs.append(job)
         return self.results.pop(0)
 

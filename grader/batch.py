@@ -1,0 +1,85 @@
+"""Grade many submissions with a pool of warm sandboxes, writing each scorecard as it is done."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+
+from grader.assignment import Assignment
+from grader.config import GraderConfig
+from grader.grading import grade_submission
+from grader.paths import Found
+from grader.sandbox import Sandbox
+from grader.scorecard import write_scorecard
+from grader.scoring import Scorecard
+
+OnResult = Callable[[int, Found, Scorecard], None]
+
+
+@contextmanager
+def sandbox_pool(
+    *, assignment: Assignment, config: GraderConfig, hide: Sequence[Path], workers: int
+) -> Iterator[queue.Queue[Sandbox]]:
+    """`workers` warm sandboxes (started in parallel), closed on exit whatever happens."""
+    pool: queue.Queue[Sandbox] = queue.Queue()
+    sandboxes = [
+        Sandbox(harvest_path=assignment.harvest_path, config=config, hide=hide, slot=i)
+        for i in range(workers)
+    ]
+    try:
+        for s in sandboxes:  # from this thread, which outlives them (see Sandbox.spawn)
+            s.spawn()
+        for s in sandboxes:
+            s.wait_ready()
+            pool.put(s)
+        yield pool
+    finally:
+        for s in sandboxes:
+            s.close()
+
+
+def grade_batch(
+    found: Sequence[Found],
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    out: Path,
+    hide: Sequence[Path],
+    workers: int = 1,
+    on_result: OnResult | None = None,
+) -> list[Scorecard]:
+    """Grade every submission; return the scorecards in input order.
+
+    Each submission runs in a fresh child of a warm sandbox, so results do not depend on which
+    worker graded it or what it graded before.
+    """
+    workers = max(1, min(workers, len(found)))
+    cards: dict[int, Scorecard] = {}
+    with sandbox_pool(assignment=assignment, config=config, hide=hide, workers=workers) as pool:
+
+        def grade_one(item: Found) -> Scorecard:
+            sandbox = pool.get()
+            try:
+                card = grade_submission(
+                    item.path,
+                    assignment=assignment,
+                    config=config,
+                    student=item.student,
+                    runner=sandbox,
+                )
+            finally:
+                pool.put(sandbox)
+            write_scorecard(out / f"{item.student}.json", card)
+            return card
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader") as executor:
+            futures = {executor.submit(grade_one, item): n for n, item in enumerate(found)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                n = futures[future]
+                cards[n] = future.result()
+                if on_result is not None:
+                    on_result(done, found[n], cards[n])
+    return [cards[n] for n in range(len(found))]

@@ -1,0 +1,216 @@
+"""Finding submissions in folders and zips, and naming students safely."""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.errors import SubmissionError
+from grader.paths import extract_zip, find_submissions, safe_id
+
+# --- safe_id ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("alice", "alice"),
+        ("Alice Smith", "Alice_Smith"),
+        ('o\'brien "jr"', "o_brien_jr"),
+        ("José Núñez", "Jose_Nunez"),
+        ("中文", "student"),
+        ("王 wang", "wang"),
+        ("alice; rm -rf ~", "alice_rm_-rf"),
+        ("$(whoami)", "whoami"),
+        ("`id`", "id"),
+        ("-rf", "rf"),
+        ("--help", "help"),
+        ("..", "student"),
+        ("../../etc/passwd", "etc_passwd"),
+        (".hidden", "hidden"),
+        ("", "student"),
+        ("   ", "student"),
+        ("=cmd()", "cmd"),
+        ("a/b\\c", "a_b_c"),
+        ("lab1.v2_final-FINAL", "lab1.v2_final-FINAL"),
+    ],
+    ids=[
+        "plain",
+        "space",
+        "quotes",
+        "accents",
+        "cjk-only",
+        "cjk-and-latin",
+        "semicolon",
+        "command-substitution",
+        "backticks",
+        "leading-dash",
+        "double-dash",
+        "dotdot",
+        "traversal",
+        "leading-dot",
+        "empty",
+        "blank",
+        "formula",
+        "slashes",
+        "already-safe",
+    ],
+)
+def test_safe_id_sanitises_name(name: str, expected: str) -> None:
+    assert safe_id(name) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["-x", "..x..", "a" * 300, "é" * 50, "a\x00b", "con.", "x\n=1"],
+    ids=["dash", "dots", "long", "accents-only", "nul", "trailing-dot", "newline"],
+)
+def test_safe_id_is_a_safe_file_name(name: str) -> None:
+    student = safe_id(name)
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", student)
+
+
+# --- find_submissions -------------------------------------------------------------------------
+
+
+def _touch(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n", encoding="utf-8")
+
+
+def _found(root: Path) -> dict[str, str]:
+    return {f.path.relative_to(root).as_posix(): f.student for f in find_submissions(root)}
+
+
+def test_find_submissions_gives_unique_ids_to_names_that_sanitise_alike(tmp_path: Path) -> None:
+    _touch(tmp_path, "alice smith.py", "alice_smith.ipynb", "Alice Smith.ipynb", "alice;smith.py")
+    found = _found(tmp_path)
+    assert len(found) == 4
+    ids = list(found.values())
+    assert len({i.lower() for i in ids}) == 4  # unique even on case-insensitive file systems
+    assert all(re.fullmatch(r"alice_smith(-\d+)?", i, re.IGNORECASE) for i in ids)
+
+
+def test_find_submissions_does_not_reuse_an_existing_suffixed_id(tmp_path: Path) -> None:
+    _touch(tmp_path, "a.py", "a.ipynb", "a-2.py")
+    ids = list(_found(tmp_path).values())
+    assert sorted(ids) == ["a", "a-2", "a-3"]
+
+
+def test_find_submissions_names_nested_files_by_their_folders(tmp_path: Path) -> None:
+    _touch(tmp_path, "section 1/bob.ipynb", "section 2/bob.ipynb")
+    assert _found(tmp_path) == {
+        "section 1/bob.ipynb": "section_1_bob",
+        "section 2/bob.ipynb": "section_2_bob",
+    }
+
+
+def test_find_submissions_skips_checkpoints_macos_hidden_and_other_files(tmp_path: Path) -> None:
+    _touch(
+        tmp_path,
+        "alice.ipynb",
+        ".ipynb_checkpoints/alice-checkpoint.ipynb",
+        "__MACOSX/._alice.ipynb",
+        "__pycache__/x.py",
+        ".git/hooks/post.py",
+        ".hidden.py",
+        "bob/.secret/c.py",
+        "notes.txt",
+        "alice.ipynb.bak",
+    )
+    assert _found(tmp_path) == {"alice.ipynb": "alice"}
+
+
+def test_find_submissions_skips_symlinks(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    _touch(outside, "secret.py", "more/also.py")
+    root = tmp_path / "subs"
+    _touch(root, "alice.py")
+    (root / "link.py").symlink_to(outside / "secret.py")
+    (root / "linked_dir").symlink_to(outside / "more", target_is_directory=True)
+    assert _found(root) == {"alice.py": "alice"}
+
+
+def test_find_submissions_of_one_file_uses_its_stem(tmp_path: Path) -> None:
+    _touch(tmp_path, "Bob Jones.ipynb")
+    (found,) = find_submissions(tmp_path / "Bob Jones.ipynb")
+    assert (found.path.name, found.student) == ("Bob Jones.ipynb", "Bob_Jones")
+
+
+def test_find_submissions_of_empty_folder_is_empty(tmp_path: Path) -> None:
+    assert find_submissions(tmp_path) == []
+
+
+# --- extract_zip ------------------------------------------------------------------------------
+
+
+def _zip(path: Path, members: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return path
+
+
+def _extracted(dest: Path) -> list[str]:
+    return sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+
+
+def test_extract_zip_extracts_nested_folders(tmp_path: Path) -> None:
+    archive = _zip(
+        tmp_path / "subs.zip",
+        {"class/sec1/alice.ipynb": "{}", "bob.py": "x = 1\n", "class/readme.txt": "hi"},
+    )
+    dest = tmp_path / "out"
+    dest.mkdir()
+    assert extract_zip(archive, dest) == dest
+    assert _extracted(dest) == ["bob.py", "class/sec1/alice.ipynb"]
+    assert (dest / "bob.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+@pytest.mark.parametrize(
+    "member",
+    ["../evil.py", "a/../../evil.py", "/tmp/evil.py", "..\\evil.py"],
+    ids=["parent", "nested-parent", "absolute", "backslash-parent"],
+)
+def test_extract_zip_refuses_paths_that_escape(tmp_path: Path, member: str) -> None:
+    archive = _zip(tmp_path / "subs.zip", {member: "x = 1\n", "ok.py": "y = 2\n"})
+    dest = tmp_path / "deep" / "out"
+    dest.mkdir(parents=True)
+    extract_zip(archive, dest)
+    assert _extracted(dest) == ["ok.py"]
+    assert sorted(p.name for p in tmp_path.rglob("evil.py")) == []
+
+
+def test_extract_zip_refuses_symlink_members(tmp_path: Path) -> None:
+    archive = tmp_path / "subs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        link = zipfile.ZipInfo("link.py")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("ok.py", "y = 2\n")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    extract_zip(archive, dest)
+    assert _extracted(dest) == ["ok.py"]
+    assert not (dest / "link.py").is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(None, "missing.zip"), (b"this is not a zip", "fake.zip")],
+    ids=["missing", "not-a-zip"],
+)
+def test_extract_zip_unreadable_archive_raises(
+    tmp_path: Path, content: bytes | None, name: str
+) -> None:
+    archive = tmp_path / name
+    if content is not None:
+        archive.write_bytes(content)
+    with pytest.raises(SubmissionError, match=r"not a readable zip file.*download it again"):
+        extract_zip(archive, tmp_path)
