@@ -115,6 +115,8 @@ def decode_value(raw: object, *, locate: Locator, depth: int = 0) -> Value:
         ):
             raise HarvestFormatError("bad string array")
         shape = _shape(spec.get("shape"))
+        if len(spec["data"]) != math.prod(shape):
+            raise HarvestFormatError("string array data does not match its shape")
         return np.array(spec["data"], dtype=str).reshape(shape)
     if "__summary__" in raw:
         spec = raw["__summary__"]
@@ -174,18 +176,23 @@ def _decode_array(spec: object) -> np.ndarray:
     data = spec.get("data")
     if not isinstance(data, str):
         raise HarvestFormatError("array data is not base64 text")
-    raw = base64.b64decode(data, validate=True)
-    dt = np.dtype(dtype)
-    if len(raw) != count * dt.itemsize:
-        raise HarvestFormatError("array data does not match its shape")
-    return np.frombuffer(raw, dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+    try:
+        raw = base64.b64decode(data, validate=True)
+        dt = np.dtype(dtype)
+        if len(raw) != count * dt.itemsize:
+            raise HarvestFormatError("array data does not match its shape")
+        return np.frombuffer(raw, dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        raise HarvestFormatError(f"bad array: {exc}") from None
 
 
 def _shape(raw: object) -> tuple[int, ...]:
     if not isinstance(raw, list) or len(raw) > 32:
         raise HarvestFormatError("bad shape")
-    if not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 2**31 for d in raw):
+    if not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d for d in raw):
         raise HarvestFormatError("bad shape")
+    if any(d > MAX_ELEMENTS for d in raw):
+        raise HarvestFormatError("array dimension too large")
     return tuple(raw)
 
 

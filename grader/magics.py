@@ -11,7 +11,8 @@ _PYTHON_CELL_MAGICS = frozenset(
 )
 _LINE_MAGIC = re.compile(r"^(?P<indent>[ \t]*)(?P<magic>[%!].*)$")
 _ASSIGNED_MAGIC = re.compile(r"^(?P<head>[ \t]*[A-Za-z_][\w, ]*=\s*)(?P<magic>[%!].*)$")
-_HELP = re.compile(r"^(?P<indent>[ \t]*)[\w.]+\?{1,2}\s*$")
+_HELP = re.compile(r"^(?P<indent>[ \t]*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+_TRIPLE = re.compile(r"\"\"\"|\'\'\'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +41,31 @@ def strip_magics(source: str) -> Cleaned:
     if _compiles("\n".join(lines)):
         return Cleaned("\n".join(lines) if removed else source, tuple(removed))
     out = []
+    in_string: str | None = None  # the triple quote that opened a string we are inside
+    continued = False  # the previous line was a magic ending in a backslash
     for line in lines:
-        if m := _LINE_MAGIC.match(line):
+        if continued:
+            out.append("")  # the rest of a shell command: keep the line count, drop the text
+            continued = line.rstrip().endswith("\\")
+            continue
+        if in_string is None and (m := _LINE_MAGIC.match(line)):
             out.append(f"{m['indent']}pass")
             removed.append(m["magic"].strip())
-        elif m := _ASSIGNED_MAGIC.match(line):
+            continued = line.rstrip().endswith("\\")
+        elif in_string is None and (m := _ASSIGNED_MAGIC.match(line)):
             out.append(f"{m['head']}[]")
             removed.append(m["magic"].strip())
-        elif m := _HELP.match(line):
+            continued = line.rstrip().endswith("\\")
+        elif in_string is None and (m := _HELP.match(line)):
             out.append(f"{m['indent']}pass")
             removed.append(line.strip())
         else:
             out.append(line)
+        for quote in _TRIPLE.findall(line):
+            if in_string is None:
+                in_string = quote
+            elif quote == in_string:
+                in_string = None
     return Cleaned("\n".join(out), tuple(removed))
 
 

@@ -16,9 +16,11 @@ _MD_HEADING = re.compile(
     rf"^[ ]{{0,3}}(?:#{{1,6}}[ \t]*)?(?:\*\*|__)?[ \t]*(?:(?:Section|Part)[ \t]+)?{_ID}",
     re.IGNORECASE,
 )
-# Code: a comment at column 0, `# 1.3.1 A network Layer`, `## 1.4`, `# Section 1.2: ...`.
+# Code: a comment at column 0, `# 1.3.1 A network Layer`, `## 1.4`, `# Section 1.2: ...`, or
+# a markdown cell as Colab's "Download .py" writes it: `"""## 1.1 Why is ..."""`.
 _CODE_HEADING = re.compile(
-    rf"^#+[ \t]*(?:\*\*)?[ \t]*(?:(?:Section|Part)[ \t]+)?{_ID}", re.IGNORECASE
+    rf"^(?:#+|[rRuU]?(?:\"\"\"|\'\'\')[ \t]*#{{0,6}})[ \t]*(?:\*\*|__)?[ \t]*(?:(?:Section|Part)[ \t]+)?{_ID}",
+    re.IGNORECASE,
 )
 
 
@@ -126,7 +128,7 @@ def _split_code_cell(
     cuts = [
         (i, m["id"])
         for i, line in enumerate(lines)
-        if (m := _CODE_HEADING.match(line)) and m["id"] in known
+        if (m := _CODE_HEADING.match(line)) and m["id"] in known and _at_top_level(lines, i)
     ]
     if not cuts:
         return [(current, source, 0)]
@@ -140,6 +142,15 @@ def _split_code_cell(
     return pieces
 
 
+def _at_top_level(lines: Sequence[str], i: int) -> bool:
+    """Whether a heading comment at line i is between statements, not inside an indented block."""
+    for line in lines[i + 1 :]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return not line[:1].isspace()
+    return True
+
+
 def _plan(chunks: Sequence[Chunk], section_ids: Sequence[str]) -> tuple[Step, ...]:
     """Run chunks in file order; harvest each section right after its last chunk.
 
@@ -150,8 +161,10 @@ def _plan(chunks: Sequence[Chunk], section_ids: Sequence[str]) -> tuple[Step, ..
     for c in chunks:
         if c.section is not None:
             last[c.section] = c.index
+    # Sections before the first heading found are harvested after the code that precedes it.
+    first = min(last.values(), default=len(chunks))
     at: dict[str, int] = {}
-    previous = -1
+    previous = first - 1
     for sid in section_ids:
         previous = last.get(sid, previous)
         at[sid] = previous

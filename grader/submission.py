@@ -93,7 +93,12 @@ def load_submission(path: Path) -> Submission:
 
 
 def decode_text(data: bytes) -> tuple[str | None, tuple[str, ...]]:
-    """Decode as UTF-8, else as Windows-1252 with a warning; `None` for binary data."""
+    """Decode as UTF-8 (or UTF-16 with a BOM), else as Windows-1252 with a warning; None if binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), ()
+        except UnicodeDecodeError:
+            return None, ()
     if b"\x00" in data[:8192]:
         return None, ()
     try:
@@ -127,12 +132,19 @@ def _read_notebook(text: str) -> tuple[tuple[Cell, ...], str | None]:
             (),
             "the notebook's JSON is not a notebook (no 'cells'); submit the .ipynb file Jupyter saved",
         )
+    if not isinstance(raw.get("nbformat"), int):
+        # Without a version nbformat assumes v1 and drops every cell's code: read it as it is.
+        return _cells_from([(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)])
     try:
         # Converts nbformat 3 (worksheets) and any 4.x minor version to the current 4.x layout.
         nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in nb.cells]
     except Exception:  # nbformat raises many types for odd notebooks; fall back to a lenient read
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)]
+    return _cells_from(raw_cells)
+
+
+def _cells_from(raw_cells: list[tuple[object, object]]) -> tuple[tuple[Cell, ...], str | None]:
     if not raw_cells:
         return (), "the notebook has no cells; submit the notebook you worked in"
     cells = []

@@ -50,7 +50,7 @@ def strip_solutions(source: str, *, where: str = "") -> str:
             code = m["code"]
             if t := _TARGET.match(code):
                 out.append(f"{m['indent']}{t['target']} = # TODO")
-            elif code.startswith("return"):
+            elif re.match(r"return\b", code):
                 out.append(f"{m['indent']}return # TODO")
             else:
                 out.append(f"{m['indent']}# TODO")

@@ -115,32 +115,16 @@ def test_strip_magics_returns_code_without_magics_unchanged(source: str) -> None
     assert cleaned.removed == ()
 
 
-@pytest.mark.xfail(
-    reason="magics.strip_magics: a shell command continued with a trailing backslash "
-    "(`!pip install a \\` then `    b`) leaves the indented continuation line behind, so the "
-    "cell is an IndentationError and the student's section raises",
-    strict=True,
-)
 def test_strip_magics_handles_backslash_continued_shell_command() -> None:
     cleaned = strip_magics("!pip install tensorflow \\\n    mitdeeplearning\nimport tensorflow")
     assert _compiles(cleaned.source)
 
 
-@pytest.mark.xfail(
-    reason="magics.strip_magics: IPython's prefix help form `?tf.constant` is not recognised "
-    "(only the suffix `tf.constant?` is), so the cell stays a SyntaxError",
-    strict=True,
-)
 def test_strip_magics_handles_prefix_help() -> None:
     cleaned = strip_magics("?tf.constant\nx = 1")
     assert _compiles(cleaned.source)
 
 
-@pytest.mark.xfail(
-    reason="magics.strip_magics: once a cell holds a magic, every line starting with % or ! is "
-    "replaced, including lines inside a triple-quoted string, so the student's string changes",
-    strict=True,
-)
 def test_strip_magics_leaves_string_contents_alone() -> None:
     source = 'template = """\n%d items\n"""\n!ls'
     cleaned = strip_magics(source)

@@ -209,12 +209,6 @@ def test_split_sections_heading_comment_in_function_body_does_not_cut(tmp_path: 
     assert split.section("1.3.1").chunks == ()
 
 
-@pytest.mark.xfail(
-    reason="sections._split_code_cell: when one heading-like comment would cut a block, it drops "
-    "every cut of the cell; a plain .py file is one cell, so a single `# 1.x` comment inside a "
-    "function hides all the real headings and the whole submission is 'not run'",
-    strict=True,
-)
 def test_split_sections_block_comment_keeps_other_cuts_in_a_script(tmp_path: Path) -> None:
     text = (
         "# 1.1 Why\nsport = 1\n\n"
@@ -227,12 +221,6 @@ def test_split_sections_block_comment_keeps_other_cuts_in_a_script(tmp_path: Pat
     assert split.section("1.3.1").heading == "line 9"
 
 
-@pytest.mark.xfail(
-    reason="sections._CODE_HEADING only knows comment headings; Colab's File > Download .py turns "
-    'markdown cells into triple-quoted strings (`"""## 1.1 Why ..."""`), so a Colab export has '
-    "no headings the grader sees and every section is 'not run'",
-    strict=True,
-)
 def test_split_sections_finds_headings_in_colab_export(tmp_path: Path) -> None:
     text = (
         "# -*- coding: utf-8 -*-\n"
@@ -295,12 +283,6 @@ def test_split_sections_missing_heading_is_harvested_with_previous_section(
     ]
 
 
-@pytest.mark.xfail(
-    reason="sections._plan: a missing heading for the FIRST section is harvested before any code "
-    "runs (its code sits in the preamble), so every 1.1 value is 'not defined' though the note "
-    "promises a missing heading costs nothing; it should be harvested after the preamble",
-    strict=True,
-)
 def test_split_sections_missing_first_heading_is_harvested_after_preamble(
     tmp_path: Path,
 ) -> None:

@@ -103,12 +103,6 @@ def test_load_submission_records_sha256_of_the_file(tmp_path: Path) -> None:
     assert load_submission(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.xfail(
-    reason="submission._read_notebook: nbformat.reads treats JSON without an 'nbformat' key as "
-    "format v1 and upgrades it, which silently empties every code cell's source (v1 keeps code "
-    "under 'code'); the student's code vanishes with no problem or warning",
-    strict=True,
-)
 def test_load_submission_keeps_code_of_notebook_without_version_key(tmp_path: Path) -> None:
     path = tmp_path / "handmade.ipynb"
     path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]}))

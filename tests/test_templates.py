@@ -112,12 +112,6 @@ def test_strip_solutions_end_without_begin_raises() -> None:
         strip_solutions("x = 1\n# END SOLUTION", where="ref.ipynb, cell 2")
 
 
-@pytest.mark.xfail(
-    reason="templates.strip_solutions: any solution line that starts with the letters 'return' "
-    "becomes `return # TODO`, so `return_sequences(x)  # SOLUTION` at module level turns into a "
-    "`return` the stub's reader is told to complete",
-    strict=True,
-)
 def test_strip_solutions_call_named_return_is_not_a_return() -> None:
     assert strip_solutions("return_sequences(x)  # SOLUTION") == "# TODO"
 

@@ -13,7 +13,8 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: object) -> str:
-    text = str(value)
+    """A CSV cell a spreadsheet shows as text: one line, never a formula."""
+    text = " ".join(str(value).splitlines())
     return "'" + text if text.startswith(_FORMULA) and not _is_number(text) else text
 
 
