@@ -192,7 +192,7 @@ def _shape(raw: object) -> tuple[int, ...]:
     if not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d for d in raw):
         raise HarvestFormatError("bad shape")
     if any(d > MAX_ELEMENTS for d in raw):
-        raise HarvestFormatError("array dimension too large")
+        raise HarvestFormatError("bad shape: a dimension is too large")
     return tuple(raw)
 
 
