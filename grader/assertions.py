@@ -27,6 +27,8 @@ def fail(message: str) -> None:
 
 def format_array(value: object, *, digits: int = 4, limit: int = 8) -> str:
     """A short, readable rendering of a value for feedback."""
+    if isinstance(value, np.generic | float | int) and not isinstance(value, bool):
+        value = np.asarray(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "fc":
             flat = np.round(value.astype(np.float64).reshape(-1), digits)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.config import GraderConfig
-from grader.grading import grade_submission
+from grader.errors import SandboxError
+from grader.grading import grade_submission, grader_failure
 from grader.paths import Found
 from grader.sandbox import Sandbox
 from grader.scorecard import write_scorecard
@@ -63,13 +64,24 @@ def grade_batch(
         def grade_one(item: Found) -> Scorecard:
             sandbox = pool.get()
             try:
-                card = grade_submission(
-                    item.path,
-                    assignment=assignment,
-                    config=config,
-                    student=item.student,
-                    runner=sandbox,
-                )
+                for attempt in (1, 2):
+                    try:
+                        card = grade_submission(
+                            item.path,
+                            assignment=assignment,
+                            config=config,
+                            student=item.student,
+                            runner=sandbox,
+                        )
+                        break
+                    except (
+                        SandboxError
+                    ) as exc:  # the grader's or machine's fault: retry once afresh
+                        sandbox.close()
+                        if attempt == 2:
+                            card = grader_failure(
+                                item.path, assignment=assignment, student=item.student, error=exc
+                            )
             finally:
                 pool.put(sandbox)
             write_scorecard(out / f"{item.student}.json", card)

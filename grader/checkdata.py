@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class SectionData:
     harvest: SectionHarvest
     inputs: Mapping[str, object]  # the parent's own copy of the unseen inputs for this section
     source: str  # the section's code as the student wrote it (for static checks)
+    chunk_sources: Mapping[int, str] = field(default_factory=dict)  # each chunk's code, by index
 
     @property
     def code_errors(self) -> tuple[CodeError, ...]:
@@ -63,8 +65,15 @@ class SectionData:
         return f"your code raised {error.describe(with_hint=True)}"
 
     def undefined(self, name: str) -> str:
-        """Explain a missing name, pointing at the section's own error if there was one."""
-        for ce in self.code_errors:
+        """Explain a missing name, pointing at the error in the code that should define it."""
+        defines = re.compile(
+            rf"^\s*(?:{re.escape(name)}\s*(?:,[^=]*)?=|(?:def|class)\s+{re.escape(name)}\b)", re.M
+        )
+        errors = sorted(
+            self.code_errors,
+            key=lambda ce: not defines.search(self.chunk_sources.get(ce.chunk, "")),
+        )
+        for ce in errors:
             where = f" at {ce.error.location}" if ce.error.location else ""
             return (
                 f"`{name}` is not defined after section {self.id}: your code raised "

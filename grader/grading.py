@@ -9,6 +9,7 @@ import importlib.metadata
 import importlib.util
 import io
 import platform
+import sys
 import threading
 import time
 import types
@@ -164,6 +165,7 @@ def grade_submission(
                         harvest=harvest,
                         inputs=section_inputs if isinstance(section_inputs, dict) else {},
                         source="\n".join(c.source for c in split.section(sid).chunks),
+                        chunk_sources={c.index: c.source for c in split.chunks},
                     )
     results = run_checks(assignment, sections_data) if sections_data else {}
     for result in results.values():
@@ -190,6 +192,28 @@ def grade_submission(
         graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=time.monotonic() - started,
         output_tail=progress.output,
+    )
+
+
+def grader_failure(
+    path: Path, *, assignment: Assignment, student: str, error: Exception
+) -> Scorecard:
+    """The scorecard for a submission the grader itself failed on: nothing run, nothing lost."""
+    submission = load_submission(path)
+    reason = f"Not graded: the grader failed on this submission ({error}). Your instructor will re-run it."
+    sections = score_sections(assignment, harvests={}, results={}, notes={}, not_run_reason=reason)
+    return Scorecard(
+        assignment=assignment.name,
+        student=student,
+        submission=SubmissionInfo(submission.name, submission.format, submission.sha256),
+        score=0,
+        max_score=assignment.max_score,
+        sections=sections,
+        errors=(f"grader failure: {error}",),
+        environment=environment("none"),
+        graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        duration_s=0.0,
+        output_tail="",
     )
 
 
@@ -350,11 +374,25 @@ def _tail(result: SandboxResult, limit: int) -> str:
     return text[-limit:]
 
 
+_LOADED_CHECKS: list[Path] = []
+
+
+def _forget_other_checks(checks_dir: Path) -> None:
+    """Drop another assignment's check modules from sys.modules (theirs may share our file names)."""
+    if _LOADED_CHECKS and _LOADED_CHECKS[0] != checks_dir:
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if file and Path(file).is_relative_to(_LOADED_CHECKS[0]):
+                del sys.modules[name]
+    _LOADED_CHECKS[:] = [checks_dir]
+
+
 def run_checks(
     assignment: Assignment, sections: Mapping[str, SectionData]
 ) -> dict[str, CheckResult]:
     """Run the assignment's checks on harvested sections with pytest, in this trusted process."""
     grading = Grading(assignment=assignment, sections=sections)
+    _forget_other_checks(assignment.checks_dir)
     report = JSONReport()
     console = io.StringIO()
     # pytest.main is not thread-safe (sys.modules, stdout): batch workers take turns here.
@@ -372,6 +410,9 @@ def run_checks(
                 "no:cacheprovider",
                 "-p",
                 "no:randomly",
+                # Its end-of-session garbage collection costs ~0.3 s per submission.
+                "-p",
+                "no:unraisableexception",
                 "-qq",
                 "--no-header",
                 "--json-report-file=none",

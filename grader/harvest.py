@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
@@ -155,12 +156,26 @@ def decode_error(raw: object, *, locate: Locator) -> StudentError:
     lib = raw.get("library_function")
     return StudentError(
         type=str(raw.get("type", "Exception"))[:100],
-        message=str(raw.get("message", ""))[:2000],
+        message=clean_message(str(raw.get("message", ""))),
         location=location,
         line_text=text,
         chunk=chunk if location else None,
         library_function=lib if isinstance(lib, str) else None,
     )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TF_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
+_TF_OP = re.compile(r"\s*\[Op:(\w+)\](?: name: )?")
+
+
+def clean_message(message: str) -> str:
+    """An exception message as a student should read it: no terminal colours, no TF internals."""
+    text = _TF_NODE.sub("", _ANSI.sub("", message))
+    text = _TF_OP.sub(r" (in TensorFlow's \1)", text)
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    keep = [line for line in lines if not line.lstrip().startswith(("Arguments received by", "•"))]
+    return "\n".join(keep)[:1000]
 
 
 def _decode_array(spec: object) -> np.ndarray:
@@ -189,7 +204,7 @@ def _decode_array(spec: object) -> np.ndarray:
 def _shape(raw: object) -> tuple[int, ...]:
     if not isinstance(raw, list) or len(raw) > 32:
         raise HarvestFormatError("bad shape")
-    if not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d for d in raw):
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in raw):
         raise HarvestFormatError("bad shape")
     if any(d > MAX_ELEMENTS for d in raw):
         raise HarvestFormatError("bad shape: a dimension is too large")
@@ -229,6 +244,15 @@ def decode_run(
         hint = hint_for(error)
         return replace(error, hint=hint) if hint else error
 
+    def hint_all(value: Value) -> Value:
+        if isinstance(value, StudentError):
+            return hinted(value)
+        if isinstance(value, list):
+            return [hint_all(v) for v in value]
+        if isinstance(value, dict):
+            return {k: hint_all(v) for k, v in value.items()}
+        return value
+
     run = DecodedRun()
     code_errors: dict[str, list[CodeError]] = {}
     for event in events:
@@ -251,7 +275,7 @@ def decode_run(
             data = decode_value(event.get("data"), locate=locate)
             if not isinstance(data, dict):
                 raise HarvestFormatError("harvest is not a mapping")
-            data = {k: hinted(v) if isinstance(v, StudentError) else v for k, v in data.items()}
+            data = {k: hint_all(v) for k, v in data.items()}
             run.harvests.setdefault(
                 sid, SectionHarvest(sid, "harvested", data, tuple(code_errors.get(sid, ())), "")
             )

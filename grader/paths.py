@@ -50,9 +50,12 @@ def find_submissions(root: Path) -> list[Found]:
     )
     used: set[str] = set()
     found = []
+    stems = [safe_id("_".join(p.relative_to(root).with_suffix("").parts)).lower() for p in files]
     for path in files:
         rel = path.relative_to(root)
         base = safe_id("_".join(rel.with_suffix("").parts))
+        if stems.count(base.lower()) > 1:  # alice.ipynb and alice.py: say which is which
+            base = safe_id(f"{base}_{path.suffix.lstrip('.')}")
         student, n = base, 2
         while student.lower() in used:
             student, n = f"{base}-{n}", n + 1

@@ -201,7 +201,7 @@ class Sandbox:
         ]
         argv += ["--harvest", str(self.harvest_path), "--scratch", self._scratch]
         if self.isolation == "bwrap":
-            argv = _bwrap_argv(self._scratch, self.hide) + argv
+            argv = _bwrap_argv(self._scratch, self.hide, (self.harvest_path.parent,)) + argv
         env = _child_env(self._scratch)
         if os.geteuid() == 0 and (self.isolation == "bwrap" or not _private_paths()):
             # Never run student code as root: it could regain every capability by exec'ing.
@@ -581,7 +581,7 @@ def _private_paths() -> list[tuple[Path, Path]]:
     return out
 
 
-def _bwrap_argv(scratch: str, hide: Sequence[Path]) -> list[str]:
+def _bwrap_argv(scratch: str, hide: Sequence[Path], expose: Sequence[Path]) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
     argv = [
         # No user namespace: as root the zygote must be able to switch children to the job uid.
@@ -601,5 +601,10 @@ def _bwrap_argv(scratch: str, hide: Sequence[Path]) -> list[str]:
             argv += ["--tmpfs", str(resolved)]
         elif resolved.exists():
             argv += ["--ro-bind", "/dev/null", str(resolved)]
+    # What the student process needs but a mount above may have covered (a grader under /tmp).
+    covered = ("/tmp", "/dev/shm", "/run", *(str(p.resolve()) for p in hide))
+    for path in (*_needed_paths(), *(p.resolve() for p in expose)):
+        if any(path.is_relative_to(c) for c in covered):
+            argv += ["--ro-bind", str(path), str(path)]
     argv += ["--bind", scratch, scratch, "--chdir", scratch]
     return argv

@@ -123,7 +123,7 @@ def _section_status(harvest: SectionHarvest | None, checks: Sequence[CheckScore]
         return _STATE_STATUS.get(harvest.state, "not_run")
     if all(c.status == "passed" for c in checks):
         return "passed"
-    if harvest.code_errors or any(c.status == "error" for c in checks):
+    if harvest.code_errors:  # the notebook itself raised (not just when a check called it)
         return "error"
     if all(c.status == "not_run" for c in checks):
         return "not_run"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -18,6 +20,7 @@ _MD_HEADING = re.compile(
 )
 # Code: a comment at column 0, `# 1.3.1 A network Layer`, `## 1.4`, `# Section 1.2: ...`, or
 # a markdown cell as Colab's "Download .py" writes it: `"""## 1.1 Why is ..."""`.
+_QUOTES = re.compile(r"^[rRuU]?(?:\"\"\"|\'\'\'|\"|\')")
 _CODE_HEADING = re.compile(
     rf"^(?:#+|[rRuU]?(?:\"\"\"|\'\'\')[ \t]*#{{0,6}})[ \t]*(?:\*\*|__)?[ \t]*(?:(?:Section|Part)[ \t]+)?{_ID}",
     re.IGNORECASE,
@@ -125,11 +128,24 @@ def _split_code_cell(
 ) -> list[tuple[str | None, str, int]]:
     """Split one code cell at column-0 comment headings, if every piece still compiles."""
     lines = source.splitlines(keepends=True)
-    cuts = [
-        (i, m["id"])
-        for i, line in enumerate(lines)
-        if (m := _CODE_HEADING.match(line)) and m["id"] in known and _at_top_level(lines, i)
-    ]
+    blocks, inside = _strings(source)
+    found: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        block = next((b for b in blocks if b[0] <= i <= b[1]), None)
+        if block is not None:
+            # A string at column 0 is a markdown cell in Colab's "Download .py": its headings
+            # cut before the string; the last one in the string names the code after it.
+            m = _MD_HEADING.match(_QUOTES.sub("", line) if i == block[0] else line)
+            if m and m["id"] in known:
+                found[block[0]] = m["id"]
+        elif (
+            i not in inside
+            and (m := _CODE_HEADING.match(line))
+            and m["id"] in known
+            and _at_top_level(lines, i)
+        ):
+            found[i] = m["id"]
+    cuts = sorted(found.items())
     if not cuts:
         return [(current, source, 0)]
     bounds = [(0, current), *cuts]
@@ -140,6 +156,23 @@ def _split_code_cell(
     if _compiles(source) and not all(_compiles(code) for _, code, _ in pieces):
         return [(current, source, 0)]  # a heading-like comment inside a block: don't cut there
     return pieces
+
+
+def _strings(source: str) -> tuple[list[tuple[int, int]], set[int]]:
+    """(0-based first and last lines of strings that start at column 0, lines inside any string)."""
+    blocks: list[tuple[int, int]] = []
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(strip_magics(source).source).readline):
+            if token.type != tokenize.STRING:
+                continue
+            first, last = token.start[0] - 1, token.end[0] - 1
+            if token.start[1] == 0:
+                blocks.append((first, last))
+            inside.update(range(first + 1, last + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # unfinished code: the compile check still guards the cuts
+    return blocks, inside
 
 
 def _at_top_level(lines: Sequence[str], i: int) -> bool:

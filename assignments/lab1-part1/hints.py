@@ -18,7 +18,8 @@ def hint_for(error: StudentError) -> str | None:
         if fixed != line:
             return (
                 f"the handout was written for Keras 2; on Keras 3 write `{fixed}` "
-                f"instead of `{line}` (the name must be passed as name=...)"
+                f"instead of `{line}`, and pass the name the same way in every add_weight call "
+                "(the bias too): add_weight(name=..., shape=...)"
             )
         return (
             'on Keras 3, pass the weight\'s name as a keyword: add_weight(name="weight", shape=...)'

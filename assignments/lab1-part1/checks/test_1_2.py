@@ -12,7 +12,7 @@ from grader.assertions import fail, format_array
 from grader.checkdata import SectionData
 
 HANDOUT_CASES = 1  # the first case is the handout's (1.5, 2.5)
-SCALAR_CASES = slice(1, 4)
+SCALAR_CASES = slice(2, 4)  # case 1 is the visible check's extra pair
 TENSOR_CASES = slice(4, None)
 
 # Mistakes students make, and what each one computes.

@@ -8,6 +8,7 @@ from conftest import describe_mismatch, numeric, outcome, require, sigmoid, subc
 
 from grader.assertions import fail
 from grader.checkdata import SectionData, short_type
+from grader.harvest import StudentError
 
 HANDOUT = 0  # the first probe uses the handout's input [[1, 2]] and 3 outputs
 
@@ -87,6 +88,17 @@ def _as_array(desc: object) -> np.ndarray | None:
 def _check_output(probe: dict[str, object], x: np.ndarray, n: int) -> None:
     __tracebackhide__ = True
     shown = f"OurDenseLayer({n}) on an input of shape {list(x.shape)}"
+    W = _as_array(probe.get("W"))
+    if (
+        isinstance(probe["output"], StudentError)
+        and W is not None
+        and W.ndim == 2
+        and W.shape[0] != x.shape[1]
+    ):
+        fail(
+            f"{shown} failed: W has shape {list(W.shape)} but the input has width {x.shape[1]}; "
+            "build W from the input's width, d = int(input_shape[-1]), instead of a fixed number"
+        )
     out = numeric(outcome(probe["output"], what=shown), what=f"the output of {shown}")
     W, b = _weights(probe, x, n)
     z = x.astype(np.float64) @ W.astype(np.float64) + b.astype(np.float64)

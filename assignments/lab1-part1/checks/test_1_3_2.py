@@ -19,10 +19,12 @@ def _model(section: SectionData) -> dict[str, object]:
     names = type_names(model)
     if not any(n.endswith(".Sequential") for n in names):
         kind = names[0].rsplit(".", 1)[-1] if names else "unknown"
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
         fail(
-            f"`model` is a {kind}, expected a Sequential model: model = Sequential(), then "
-            "model.add(Dense(...)). (Section 1.3.3 redefines `model`; keep 1.3.2's own heading so "
-            "it is checked right after its own cells.)"
+            f"`model` is {article} {kind}, expected a Sequential model: model = Sequential(), then "
+            "model.add(Dense(...)). Each section is checked right after its own cells: if this "
+            "`model` comes from section 1.3.3, put the heading '1.3.3 Subclassing the Model class' "
+            "back above that code"
         )
     return model
 

@@ -123,7 +123,7 @@ def test_history_records_steps(section_1_4: SectionData) -> None:
             f"`history` has {history.size} entries, expected one per step: call "
             "history.append(x.numpy()[0]) inside the loop"
         )
-    if not np.isclose(history[-1], x, rtol=1e-5, atol=1e-6):
+    if not np.isclose(history[-1], x, rtol=1e-5, atol=1e-6, equal_nan=True):
         fail(
             f"the last entry of `history` is {history[-1]:g} but x is {x:g}: append x after "
             "every update, inside the loop"
@@ -137,6 +137,11 @@ def test_history_is_sgd_trajectory(section_1_4: SectionData) -> None:
     lr = float(numeric(lr_desc, what="`learning_rate`").reshape(-1)[0])
     if history.size < 2:
         fail("`history` needs one entry per step to check the SGD updates")
+    if not np.all(np.isfinite(history)):
+        fail(
+            "`history` runs to inf or nan: SGD diverged, so its steps cannot be checked; use a "
+            "small learning rate such as 1e-2 and subtract the gradient"
+        )
     predicted = history[:-1] - lr * 2 * (history[:-1] - x_f)
     bad = np.flatnonzero(~np.isclose(history[1:], predicted, rtol=1e-4, atol=1e-5))
     if bad.size:

@@ -1,0 +1,199 @@
+"""Render a Scorecard as Gradescope's results.json, and find the file a student uploaded."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal, get_args
+
+import jsonschema
+
+from grader.errors import SubmissionError
+from grader.paths import find_submissions
+from grader.scoring import CheckScore, Scorecard, SectionScore
+
+GradescopeVisibility = Literal["hidden", "after_due_date", "after_published", "visible"]
+VISIBILITIES: tuple[GradescopeVisibility, ...] = get_args(GradescopeVisibility)
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "gradescope.schema.json"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # TensorFlow colours some error messages
+_MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
+_HIDDEN_WHEN: dict[GradescopeVisibility, str] = {
+    "hidden": "their results are not shown to students",
+    "after_due_date": "their results are shown after the due date",
+    "after_published": "their results are shown when grades are published",
+    "visible": "their results are listed with the others",
+}
+
+
+class NoSubmissionError(SubmissionError):
+    """The Gradescope submission folder holds no notebook or script to grade."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenSubmission:
+    """The file graded from a Gradescope upload, and the other candidates that were not."""
+
+    path: Path
+    ignored: tuple[Path, ...]
+
+
+def choose_submission(folder: Path) -> ChosenSubmission:
+    """Pick the file to grade from an upload: a notebook before a script, then by name.
+
+    Raises:
+        NoSubmissionError: the folder holds nothing to grade (the student's mistake: tell them).
+        SubmissionError: the folder does not exist (the caller's mistake).
+    """
+    if not folder.is_dir():
+        raise SubmissionError(
+            f"{folder}: no such submission folder; pass --submission DIR when not on Gradescope"
+        )
+    found = sorted(
+        (f.path for f in find_submissions(folder)),
+        key=lambda p: (p.suffix.lower() != ".ipynb", len(p.relative_to(folder).parts), str(p)),
+    )
+    if not found:
+        names = sorted(p.name for p in folder.rglob("*") if p.is_file())[:5]
+        raise NoSubmissionError(
+            "No notebook (.ipynb) or Python script (.py) was found in your submission"
+            + (f" (found: {', '.join(names)})" if names else "")
+            + ". Upload the .ipynb file you worked in and submit again."
+        )
+    return ChosenSubmission(found[0], tuple(found[1:]))
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def results_validation_errors(document: object) -> list[str]:
+    """Every way `document` breaks Gradescope's results.json specification."""
+    return [
+        f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
+        for err in _validator().iter_errors(document)
+    ]
+
+
+def points(x: float) -> int | float:
+    """A score as JSON writes it: whole numbers as ints, others to 4 decimals (as scorecards do)."""
+    return int(x) if float(x).is_integer() else round(x, 4)
+
+
+def render_results(
+    card: Scorecard,
+    *,
+    title: str,
+    hidden_visibility: GradescopeVisibility = "after_published",
+    notes: Sequence[str] = (),
+) -> dict[str, object]:
+    """The results.json document: one test per check, the total equal to the scorecard's score."""
+    tests = [
+        _test(section, check, hidden_visibility)
+        for section in card.sections
+        for check in section.checks
+    ]
+    return {
+        "score": points(card.score),
+        "execution_time": round(card.duration_s, 2),
+        "output": _summary(card, title=title, hidden_visibility=hidden_visibility, notes=notes),
+        "output_format": "text",
+        "test_output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "assignment": card.assignment,
+            "student": card.student,
+            "submission": {"path": card.submission.path, "sha256": card.submission.sha256},
+            "max_score": points(card.max_score),
+            "environment": dict(card.environment),
+            "sections": {s.id: s.status for s in card.sections},
+        },
+    }
+
+
+def render_failure_results(message: str, *, execution_time: float = 0.0) -> dict[str, object]:
+    """A results.json for an upload with nothing to grade: score 0 and what to do."""
+    return {
+        "score": 0,
+        "execution_time": round(execution_time, 2),
+        "output": message,
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def _test(
+    section: SectionScore, check: CheckScore, hidden_visibility: GradescopeVisibility
+) -> dict[str, object]:
+    if check.status == "passed":
+        output = "Passed."
+    else:
+        output = check.feedback or section.feedback or f"Status: {check.status}."
+    return {
+        "name": f"{section.id} {check.title}",
+        "number": check.id,
+        "score": points(check.score),
+        "max_score": points(check.max_score),
+        "status": "passed" if check.status == "passed" else "failed",
+        "output": _ANSI.sub("", output),
+        "tags": [f"section {section.id}", check.visibility],
+        "visibility": hidden_visibility if check.visibility == "hidden" else "visible",
+    }
+
+
+def _summary(
+    card: Scorecard,
+    *,
+    title: str,
+    hidden_visibility: GradescopeVisibility,
+    notes: Sequence[str],
+    width: int = 96,
+) -> str:
+    visible = [c for s in card.sections for c in s.checks if c.visibility == "visible"]
+    hidden = [c for s in card.sections for c in s.checks if c.visibility == "hidden"]
+    lines = [
+        f"{title}: {card.submission.path}",
+        f"Visible checks: {sum(c.score for c in visible):g}/{sum(c.max_score for c in visible):g} "
+        f"points, {sum(c.status == 'passed' for c in visible)}/{len(visible)} passed.",
+    ]
+    if hidden:
+        lines.append(
+            f"Hidden checks: {len(hidden)} more, worth {sum(c.max_score for c in hidden):g} "
+            f"points; they try your code on other inputs, and {_HIDDEN_WHEN[hidden_visibility]}."
+        )
+    lines.append("")
+    for section in card.sections:
+        shown = [c for c in section.checks if c.visibility == "visible"]
+        status = section.status
+        if status not in ("error", "timeout", "not_run") and shown:
+            status = "passed" if all(c.status == "passed" for c in shown) else "failed"
+        mark = _MARK.get(status, "NOT RUN")
+        lines.append(
+            f"[{mark}] {section.id} {section.title} "
+            f"({sum(c.score for c in shown):g}/{sum(c.max_score for c in shown):g})"
+        )
+        if status != "passed" and section.feedback:
+            for paragraph in section.feedback.splitlines():
+                lines.extend(
+                    textwrap.wrap(
+                        paragraph, width, initial_indent="    ", subsequent_indent="      "
+                    )
+                )
+    extra = [*notes, *card.errors]
+    if extra:
+        lines.append("")
+        for note in extra:
+            lines.extend(textwrap.wrap(f"Note: {note}", width, subsequent_indent="  "))
+    return _ANSI.sub("", "\n".join(lines) + "\n")

@@ -1,0 +1,136 @@
+"""Verdicts on realistic student submissions agree with a careful TA's (tests/data/submissions)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SUBMISSIONS, load_scorecards, run_grade
+
+from grader.scorecard import validation_errors
+
+SECTION_IDS = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
+
+
+def _verdicts(folder: Path) -> dict[str, dict[str, str]]:
+    raw = tomllib.loads((folder / "verdicts.toml").read_text(encoding="utf-8"))
+    return {name: {sid: v[sid] for sid in SECTION_IDS} for name, v in raw.items()}
+
+
+def _disagreements(
+    cards: dict[str, dict[str, object]], verdicts: dict[str, dict[str, str]]
+) -> list[str]:
+    out = []
+    for name, expected in verdicts.items():
+        if name not in cards:
+            continue
+        sections = {s["id"]: s for s in cards[name]["sections"]}  # type: ignore[union-attr]
+        for sid, status in expected.items():
+            if sections[sid]["status"] != status:
+                out.append(
+                    f"{name} {sid}: grader {sections[sid]['status']}, TA {status}: {sections[sid]['feedback']}"
+                )
+    return out
+
+
+pytestmark = [pytest.mark.slow, pytest.mark.tensorflow]
+
+
+def test_verdicts_every_submission_has_a_valid_scorecard(
+    graded_submissions: dict[str, dict[str, object]],
+) -> None:
+    expected = {p.name for p in SUBMISSIONS.iterdir() if p.suffix in (".ipynb", ".py")}
+    assert set(graded_submissions) == expected
+    for name, card in graded_submissions.items():
+        assert validation_errors(card) == [], name
+        assert [s["id"] for s in card["sections"]] == SECTION_IDS  # type: ignore[union-attr]
+
+
+def test_verdicts_agree_with_ta_on_95_percent_of_sections(
+    graded_submissions: dict[str, dict[str, object]],
+) -> None:
+    verdicts = _verdicts(SUBMISSIONS)
+    disagreements = _disagreements(graded_submissions, verdicts)
+    total = len(verdicts) * len(SECTION_IDS)
+    agreement = 1 - len(disagreements) / total
+    assert agreement >= 0.95, "\n".join(disagreements)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "passes_all.ipynb",
+        "passes_all_percent.py",
+        "passes_all_plain.py",
+        "passes_all_colab_habits.ipynb",
+        "passes_all_colab_export.py",
+    ],
+    ids=["notebook", "percent", "plain", "colab-habits", "colab-export"],
+)
+def test_verdicts_correct_work_in_every_format_scores_full(
+    graded_submissions: dict[str, dict[str, object]], name: str
+) -> None:
+    card = graded_submissions[name]
+    assert card["score"] == card["max_score"] == 100, _disagreements(
+        {name: card}, _verdicts(SUBMISSIONS)
+    )
+
+
+def test_verdicts_copied_handout_loses_only_the_keras2_section(
+    graded_submissions: dict[str, dict[str, object]],
+) -> None:
+    card = graded_submissions["copied_handout_keras2.ipynb"]
+    statuses = {s["id"]: s["status"] for s in card["sections"]}  # type: ignore[union-attr]
+    assert statuses == {
+        "1.1": "passed",
+        "1.2": "passed",
+        "1.3.1": "error",
+        "1.3.2": "passed",
+        "1.3.3": "passed",
+        "1.4": "passed",
+    }
+    feedback = next(s["feedback"] for s in card["sections"] if s["id"] == "1.3.1")  # type: ignore[union-attr]
+    assert 'add_weight(name="weight", shape=[d, self.n_output_nodes])' in feedback
+
+
+@pytest.mark.parametrize(
+    ("name", "check_id", "phrase"),
+    [
+        ("fails_1_3_1_transposed_w.ipynb", "1.3.1/weight-shapes", "W is transposed"),
+        ("fails_1_3_1_bias_unused.ipynb", "1.3.1/output", "bias b is not used"),
+        ("fails_1_3_1_relu.ipynb", "1.3.1/output", "not ReLU"),
+        ("fails_1_3_1_width_hardcoded.py", "1.3.1/any-width", "instead of a fixed number"),
+        ("fails_1_2_plus_one.py", "1.2/func-handout", "d should be b - 1, not b + 1"),
+        ("fails_1_2_python_arithmetic.ipynb", "1.2/func-handout", "expected a tf.Tensor"),
+        ("fails_1_3_3_identity_inverted.py", "1.3.3/identity-default", "swapped"),
+        (
+            "fails_1_3_3_identity_ignored.ipynb",
+            "1.3.3/identity-branch",
+            "returned the Dense layer's output",
+        ),
+        ("fails_1_4_gradient_by_hand.ipynb", "1.4/gradient-tape", "not a formula written by hand"),
+        ("fails_1_4_gradient_outside_tape.py", "1.4/gradient-value", "is None"),
+        ("fails_1_4_lr_too_large.ipynb", "1.4/sgd-converges", "diverged"),
+        ("fails_1_4_sign_flipped.py", "1.4/sgd-converges", "diverged"),
+        ("fails_1_4_too_few_steps.ipynb", "1.4/sgd-converges", "run more steps"),
+        ("fails_1_4_history_not_recorded.py", "1.4/history", "one per step"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "/" in v else None,
+)
+def test_verdicts_common_mistakes_are_named(
+    graded_submissions: dict[str, dict[str, object]], name: str, check_id: str, phrase: str
+) -> None:
+    checks = {c["id"]: c for s in graded_submissions[name]["sections"] for c in s["checks"]}  # type: ignore[union-attr]
+    assert checks[check_id]["status"] != "passed"
+    assert phrase in checks[check_id]["feedback"]
+
+
+def test_verdicts_examples_match_their_ta_verdicts(tmp_path: Path) -> None:
+    examples = ROOT / "examples" / "submissions"
+    result = run_grade("batch", examples, "--out", tmp_path, "--quiet")
+    assert result.returncode == 0, result.stderr
+    cards = load_scorecards(tmp_path)
+    assert _disagreements(cards, _verdicts(examples)) == []
+    assert json.loads((tmp_path / "reference_solution.json").read_text())["score"] == 100
