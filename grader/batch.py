@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import queue
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -10,8 +11,9 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.config import GraderConfig
-from grader.errors import SandboxError
-from grader.grading import grade_submission, grader_failure
+from grader.errors import GraderError, SandboxError
+from grader.exports.scorecards import load_scorecard
+from grader.grading import GRADER_FAILURE, grade_submission, grader_failure
 from grader.paths import Found
 from grader.sandbox import Sandbox
 from grader.scorecard import write_scorecard
@@ -50,15 +52,28 @@ def grade_batch(
     out: Path,
     hide: Sequence[Path],
     workers: int = 1,
+    resume: bool = False,
     on_result: OnResult | None = None,
 ) -> list[Scorecard]:
     """Grade every submission; return the scorecards in input order.
 
     Each submission runs in a fresh child of a warm sandbox, so results do not depend on which
-    worker graded it or what it graded before.
+    worker graded it or what it graded before. With `resume`, a submission whose scorecard in
+    `out` was made from the same file (same sha256) is not graded again.
     """
-    workers = max(1, min(workers, len(found)))
     cards: dict[int, Scorecard] = {}
+    todo: list[int] = []
+    for n, item in enumerate(found):
+        previous = _previous_card(out / f"{item.student}.json", item.path) if resume else None
+        if previous is None:
+            todo.append(n)
+        else:
+            cards[n] = previous
+            if on_result is not None:
+                on_result(len(cards), item, previous)
+    if not todo:
+        return [cards[n] for n in range(len(found))]
+    workers = max(1, min(workers, len(todo)))
     with sandbox_pool(assignment=assignment, config=config, hide=hide, workers=workers) as pool:
 
         def grade_one(item: Found) -> Scorecard:
@@ -88,10 +103,23 @@ def grade_batch(
             return card
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader") as executor:
-            futures = {executor.submit(grade_one, item): n for n, item in enumerate(found)}
-            for done, future in enumerate(as_completed(futures), start=1):
+            futures = {executor.submit(grade_one, found[n]): n for n in todo}
+            for future in as_completed(futures):
                 n = futures[future]
                 cards[n] = future.result()
                 if on_result is not None:
-                    on_result(done, found[n], cards[n])
+                    on_result(len(cards), found[n], cards[n])
     return [cards[n] for n in range(len(found))]
+
+
+def _previous_card(path: Path, submission: Path) -> Scorecard | None:
+    """The scorecard already in `path`, if it is valid and was made from this very file."""
+    if not path.is_file():
+        return None
+    try:
+        card = load_scorecard(path)
+    except GraderError:
+        return None
+    digest = hashlib.sha256(submission.read_bytes()).hexdigest()
+    failed = any(e.startswith(GRADER_FAILURE) for e in card.errors)  # those are graded again
+    return card if card.submission.sha256 == digest and not failed else None

@@ -19,6 +19,8 @@ from typing import Protocol
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
 from grader.batch import grade_batch
 from grader.config import GraderConfig
+from grader.doctor import examine
+from grader.doctor import render as render_doctor
 from grader.errors import GraderError, SubmissionError
 from grader.exports.summary import render_summary_csv
 from grader.grading import grade_submission
@@ -52,6 +54,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="S",
         help="seconds a whole submission may run (default: from the assignment spec)",
+    )
+    parser.add_argument(
+        "--max-processes",
+        type=int,
+        metavar="N",
+        default=GraderConfig().max_processes,
+        help="processes and threads the student code may have (default: %(default)s)",
     )
     parser.add_argument(
         "--memory-mb",
@@ -93,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, required=True, help="folder for the scorecards")
     batch.add_argument("--quiet", action="store_true", help="no progress lines")
     batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip submissions whose scorecard in --out was made from the same file (after an interrupted batch)",
+    )
+    batch.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -113,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     templates.add_argument(
         "--assignments-dir", type=Path, default=ASSIGNMENTS_DIR, help=argparse.SUPPRESS
     )
+    sub.add_parser(
+        "doctor",
+        help="report how well this machine can isolate student code",
+        description="Report what this machine supports for isolating student code (bubblewrap, "
+        "a separate user, limits) and how to get more. Exit 0 when full isolation is available, "
+        "1 otherwise.",
+    )
     for command in EXTRA_COMMANDS:
         command.add_parser(sub, _add_common)
     return parser
@@ -123,6 +144,7 @@ def _config(args: argparse.Namespace, assignment: Assignment) -> GraderConfig:
         section_timeout_s=args.section_timeout or assignment.limits.section_timeout_s,
         submission_timeout_s=args.timeout or assignment.limits.submission_timeout_s,
         memory_mb=args.memory_mb,
+        max_processes=args.max_processes,
     )
 
 
@@ -192,6 +214,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             out=out,
             hide=hide,
             workers=args.workers,
+            resume=args.resume,
             on_result=progress,
         )
         summary = render_summary_csv(cards, assignment.section_ids)
@@ -203,6 +226,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    findings = examine()
+    print(render_doctor(findings), end="")
+    return EXIT_OK if all(f.ok for f in findings) else EXIT_CHECKS_FAILED
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -248,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": cmd_check,
         "batch": cmd_batch,
         "templates": cmd_templates,
+        "doctor": cmd_doctor,
     }
     commands.update({c.name: c.run for c in EXTRA_COMMANDS})
     try:

@@ -42,6 +42,9 @@ from grader.submission import load_submission
 
 GRADER_VERSION = "0.1.0"
 _PYTEST_LOCK = threading.Lock()
+GRADER_FAILURE = (
+    "grader failure"  # how a scorecard's errors start when the grader, not the student, failed
+)
 
 HintFn = Callable[[StudentError], str | None]
 
@@ -154,7 +157,7 @@ def grade_submission(
                 runner=runner,
                 progress=progress,
                 notes=notes,
-                hint_for=code.hint_for,
+                hint_for=lambda error: _limit_hint(error, config) or code.hint_for(error),
                 deadline=started + config.submission_timeout_s,
             )
             for sid, harvest in progress.harvests.items():
@@ -209,12 +212,23 @@ def grader_failure(
         score=0,
         max_score=assignment.max_score,
         sections=sections,
-        errors=(f"grader failure: {error}",),
+        errors=(f"{GRADER_FAILURE}: {error}",),
         environment=environment("none"),
         graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=0.0,
         output_tail="",
     )
+
+
+def _limit_hint(error: StudentError, config: GraderConfig) -> str | None:
+    """Explain errors that mean a sandbox limit was reached, whatever the assignment."""
+    if error.type == "MemoryError":
+        return f"the code tried to use more memory than the grader allows ({config.memory_mb} MiB)"
+    if error.type == "BlockingIOError" and "Resource temporarily unavailable" in error.message:
+        return f"the code started more processes or threads than the grader allows ({config.max_processes})"
+    if error.type == "OSError" and "File too large" in error.message:
+        return f"the code wrote a file larger than the grader allows ({config.max_file_mb} MiB)"
+    return None
 
 
 def _seed(assignment: str, sha256: str) -> int:

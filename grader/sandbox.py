@@ -203,7 +203,7 @@ class Sandbox:
         if self.isolation == "bwrap":
             argv = _bwrap_argv(self._scratch, self.hide, (self.harvest_path.parent,)) + argv
         env = _child_env(self._scratch)
-        if os.geteuid() == 0 and (self.isolation == "bwrap" or not _private_paths()):
+        if os.geteuid() == 0 and (self.isolation == "bwrap" or not private_paths()):
             # Never run student code as root: it could regain every capability by exec'ing.
             env["GRADER_JOB_UID"] = str(_JOB_UID_BASE + self.slot)
         env["GRADER_PRIVATE_TMP"] = "1" if self.isolation == "bwrap" else "0"
@@ -563,7 +563,7 @@ def _needed_paths() -> list[Path]:
     return sorted(p.resolve() for p in paths if p.exists())
 
 
-def _private_paths() -> list[tuple[Path, Path]]:
+def private_paths() -> list[tuple[Path, Path]]:
     """(closed ancestor, its child on the way) for each needed path others cannot reach.
 
     Under pyenv the interpreter lives below /root (mode 700); a sandbox can show just that
@@ -591,9 +591,9 @@ def _bwrap_argv(scratch: str, hide: Sequence[Path], expose: Sequence[Path]) -> l
         "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm",
         "--tmpfs", "/run",
     ]  # fmt: skip
-    for closed in sorted({a for a, _ in _private_paths()}):
+    for closed in sorted({a for a, _ in private_paths()}):
         argv += ["--tmpfs", str(closed)]  # hides, e.g., root's home folder...
-    for _closed, opening in _private_paths():
+    for _closed, opening in private_paths():
         argv += ["--ro-bind", str(opening), str(opening)]  # ...but for the interpreter in it
     for path in hide:
         resolved = path.resolve()
