@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import queue
 from collections.abc import Callable, Iterator, Sequence
@@ -99,6 +100,8 @@ def grade_batch(
                             )
             finally:
                 pool.put(sandbox)
+            if item.late:
+                card = dataclasses.replace(card, late=True)
             write_scorecard(out / f"{item.student}.json", card)
             return card
 

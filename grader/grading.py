@@ -382,10 +382,13 @@ def _stuck_section(steps: Sequence[JobStep], result: SandboxResult) -> str:
 
 
 def _tail(result: SandboxResult, limit: int) -> str:
+    """The end of what the student's code printed (stdout, then stderr), at most `limit` characters."""
     text = result.stdout_tail
     if result.stderr_tail.strip():
         text += "\n[stderr]\n" + result.stderr_tail
-    return text[-limit:]
+    if len(text) > limit or "characters before this were cut" in text:
+        return "[... earlier output was cut ...]\n" + text[-limit:]
+    return text
 
 
 _LOADED_CHECKS: list[Path] = []

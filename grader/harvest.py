@@ -53,7 +53,8 @@ class StudentError:
         """One line for a student: what was raised, and where (and the hint, if asked)."""
         where = f" at {self.location}" if self.location else ""
         code = f" (`{self.line_text.strip()[:120]}`)" if self.line_text.strip() else ""
-        text = f"{self.type}: {self.message}{where}{code}".strip()
+        message = f": {self.message}" if self.message else ""
+        text = f"{self.type}{message}{where}{code}".strip()
         return f"{text}\nHint: {self.hint}" if with_hint and self.hint else text
 
 
@@ -175,7 +176,7 @@ def clean_message(message: str) -> str:
     text = _TF_OP.sub(r" (in TensorFlow's \1)", text)
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     keep = [line for line in lines if not line.lstrip().startswith(("Arguments received by", "•"))]
-    return "\n".join(keep)[:1000]
+    return "\n".join(keep)[:2000]
 
 
 def _decode_array(spec: object) -> np.ndarray:

@@ -25,6 +25,7 @@ class Found:
 
     path: Path
     student: str
+    late: bool = False  # Canvas marked the submission late (its bulk-download name says so)
 
 
 def safe_id(name: str) -> str:
@@ -48,19 +49,27 @@ def find_submissions(root: Path) -> list[Found]:
             part in _SKIP_DIRS or part.startswith(".") for part in p.relative_to(root).parts
         )
     )
+    from grader.canvas_names import parse_canvas_name  # it uses safe_id from here
+
+    def base_id(path: Path) -> str:
+        canvas = parse_canvas_name(path.name)
+        if canvas is not None:  # doejane_LATE_12345_67890_lab1.ipynb -> doejane_12345
+            return canvas.student_id
+        return safe_id("_".join(path.relative_to(root).with_suffix("").parts))
+
     used: set[str] = set()
     found = []
-    stems = [safe_id("_".join(p.relative_to(root).with_suffix("").parts)).lower() for p in files]
+    stems = [base_id(p).lower() for p in files]
     for path in files:
-        rel = path.relative_to(root)
-        base = safe_id("_".join(rel.with_suffix("").parts))
+        base = base_id(path)
+        canvas = parse_canvas_name(path.name)
         if stems.count(base.lower()) > 1:  # alice.ipynb and alice.py: say which is which
             base = safe_id(f"{base}_{path.suffix.lstrip('.')}")
         student, n = base, 2
         while student.lower() in used:
             student, n = f"{base}-{n}", n + 1
         used.add(student.lower())
-        found.append(Found(path, student))
+        found.append(Found(path, student, late=canvas is not None and canvas.late))
     return found
 
 

@@ -95,13 +95,17 @@ class _Tail:
     def add(self, text: str) -> None:
         self.parts.append(text)
         self.size += len(text)
-        while self.size > self.limit and len(self.parts) > 1:
+        while self.size > self.limit:
             old = self.parts.popleft()
             self.size -= len(old)
-            self.dropped += len(old)
+            keep = max(0, self.limit - self.size)  # what of `old` still fits
+            if keep:
+                self.parts.appendleft(old[-keep:])
+                self.size += keep
+            self.dropped += len(old) - keep
 
     def text(self) -> str:
-        joined = "".join(self.parts)[-self.limit :]
+        joined = "".join(self.parts)
         cut = f"[... {self.dropped} characters before this were cut ...]\n" if self.dropped else ""
         return cut + joined
 

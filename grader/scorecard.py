@@ -72,6 +72,7 @@ def render_scorecard(card: Scorecard) -> dict[str, object]:
         "graded_at": card.graded_at,
         "duration_s": round(card.duration_s, 3),
         "output_tail": card.output_tail,
+        "late": card.late,
     }
 
 

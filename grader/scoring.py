@@ -54,6 +54,7 @@ class Scorecard:
     graded_at: str
     duration_s: float
     output_tail: str
+    late: bool = False  # Canvas marked the submission late
 
 
 _STATE_STATUS: dict[str, Status] = {"timeout": "timeout", "crashed": "error", "not_run": "not_run"}

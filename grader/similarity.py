@@ -175,20 +175,20 @@ def find_similar(
     common_limit = max(2, int(options.common_fraction * len(docs)))
     for doc in docs:
         doc.own = {g for g in doc.own if frequency[g] <= common_limit}
-        doc.own_tokens = _covered(doc.grams, doc.own, k)
+        doc.own_tokens = _covered(doc.grams, doc.own, k=k)
     pairs = []
     for a, b in combinations(docs, 2):
         shared = a.own & b.own
         if len(shared) < max(1, options.min_tokens - k + 1):
             continue
-        matched_a, matched_b = _covered(a.grams, shared, k), _covered(b.grams, shared, k)
+        matched_a, matched_b = _covered(a.grams, shared, k=k), _covered(b.grams, shared, k=k)
         pair = SimilarPair(
             a=a.code,
             b=b.code,
             a_coverage=matched_a / a.own_tokens if a.own_tokens else 0.0,
             b_coverage=matched_b / b.own_tokens if b.own_tokens else 0.0,
             matched_tokens=min(matched_a, matched_b),
-            matches=_matches(a, b, shared, k),
+            matches=_matches(a, b, shared=shared, k=k),
         )
         if pair.matched_tokens >= options.min_tokens and pair.similarity >= options.threshold:
             pairs.append(pair)
@@ -201,7 +201,7 @@ def _grams(tokens: Sequence[Token], k: int) -> list[int]:
     return [hash(tuple(texts[i : i + k])) for i in range(len(texts) - k + 1)]
 
 
-def _covered(grams: Sequence[int], keep: set[int], k: int) -> int:
+def _covered(grams: Sequence[int], keep: set[int], *, k: int) -> int:
     """How many tokens lie in at least one fingerprint from `keep`."""
     covered = 0
     end = 0
@@ -212,7 +212,7 @@ def _covered(grams: Sequence[int], keep: set[int], k: int) -> int:
     return covered
 
 
-def _matches(a: _Doc, b: _Doc, shared: set[int], k: int, limit: int = 8) -> tuple[Match, ...]:
+def _matches(a: _Doc, b: _Doc, *, shared: set[int], k: int, limit: int = 8) -> tuple[Match, ...]:
     """The longest runs of shared fingerprints, in a's order: the evidence to show side by side."""
     where_b: dict[int, list[int]] = {}
     for j, g in enumerate(b.grams):
@@ -237,7 +237,7 @@ def _matches(a: _Doc, b: _Doc, shared: set[int], k: int, limit: int = 8) -> tupl
                 n += 1
             if n > best_len:
                 best_len, best_j = n, j
-        if runs and _continues(runs[-1], i, best_j, k):
+        if runs and _continues(runs[-1], i=i, j=best_j, k=k):
             # Same alignment, interrupted only by a few template tokens: one passage, not two.
             start_i, start_j, _ = runs[-1]
             runs[-1] = (start_i, start_j, i + best_len - start_i)
@@ -256,7 +256,7 @@ def _matches(a: _Doc, b: _Doc, shared: set[int], k: int, limit: int = 8) -> tupl
     return tuple(sorted(matches, key=lambda m: m.a_lines))
 
 
-def _continues(run: tuple[int, int, int], i: int, j: int, k: int) -> bool:
+def _continues(run: tuple[int, int, int], *, i: int, j: int, k: int) -> bool:
     """Whether a run starting at (i, j) continues `run` on the same alignment after a short gap."""
     start_i, start_j, n = run
     return i - start_i == j - start_j and i <= start_i + n + k

@@ -65,8 +65,12 @@ def test_cli_check_exit_zero_when_visible_checks_pass() -> None:
     ],
     ids=["missing-file", "wrong-suffix", "missing-folder", "unknown-assignment"],
 )
-def test_cli_bad_input_is_one_line_without_traceback(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    result = run_grade(*(str(tmp_path / a) if a.endswith((".ipynb", ".txt", "_folder")) else a for a in args))
+def test_cli_bad_input_is_one_line_without_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_grade(
+        *(str(tmp_path / a) if a.endswith((".ipynb", ".txt", "_folder")) else a for a in args)
+    )
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -86,12 +90,18 @@ def test_cli_batch_folder_writes_scorecards_and_summary(tmp_path: Path) -> None:
     result = run_grade("batch", tmp_path / "in", "--out", out, *TINY)
     assert result.returncode == 0, result.stderr
     assert "[3/3]" in result.stderr  # progress
-    assert sorted(p.name for p in out.iterdir()) == ["hardcoded.json", "passes.json", "raises.json", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "hardcoded.json",
+        "passes.json",
+        "raises.json",
+        "summary.csv",
+    ]
     for path in out.glob("*.json"):
         assert validation_errors(json.loads(path.read_text())) == []
     rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
     assert rows["passes"]["score"] == "10"
-    assert rows["raises"]["1.1 status"] == "error"
+    # square() raises only when the grader calls it: the check errs, the section fails.
+    assert rows["raises"]["1.1 status"] == "failed"
 
 
 def test_cli_batch_zip_same_as_folder(tmp_path: Path) -> None:
@@ -111,3 +121,18 @@ def test_cli_batch_zip_same_as_folder(tmp_path: Path) -> None:
 def test_cli_templates_check_reports_fresh_templates() -> None:
     result = run_grade("templates", "--check")
     assert result.returncode == 0, result.stderr
+
+
+def test_cli_batch_maps_canvas_names_and_flags_late(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "doejane_LATE_12345_67890_lab1.py").write_bytes((DATA / "tiny" / "passes.py").read_bytes())
+    (inputs / "smithbob_222_333_lab1-1.py").write_bytes((DATA / "tiny" / "hardcoded.py").read_bytes())
+    out = tmp_path / "out"
+    result = run_grade("batch", inputs, "--out", out, "--quiet", *TINY)
+    assert result.returncode == 0, result.stderr
+    late = json.loads((out / "doejane_12345.json").read_text())
+    on_time = json.loads((out / "smithbob_222.json").read_text())
+    assert late["late"] is True
+    assert on_time["late"] is False
+    assert late["submission"]["path"] == "doejane_LATE_12345_67890_lab1.py"

@@ -63,7 +63,8 @@ def test_grading_tiny_hardcoded_answer_earns_nothing_hidden(tiny: Assignment) ->
 def test_grading_tiny_student_exception_is_error_with_location(tiny: Assignment) -> None:
     card = grade_submission(DATA / "tiny" / "raises.py", assignment=tiny, config=FAST)
     square = card.sections[0]
-    assert square.status == "error"
+    assert square.status == "failed"  # the script ran; square() raised when a check called it
+    assert square.checks[0].status == "error"
     feedback = square.checks[0].feedback
     assert "RuntimeError: not yet" in feedback
     assert "line 3" in feedback
@@ -84,8 +85,14 @@ class _ScriptedRunner:
 
 def _result(events: list[dict[str, object]], end: str, last_step: int | None) -> SandboxResult:
     return SandboxResult(
-        events=tuple(events), end=end, last_step=last_step, exit_code=None,  # type: ignore[arg-type]
-        stdout_tail="", stderr_tail="", duration_s=0.1, isolation="process",
+        events=tuple(events),
+        end=end,
+        last_step=last_step,
+        exit_code=None,  # type: ignore[arg-type]
+        stdout_tail="",
+        stderr_tail="",
+        duration_s=0.1,
+        isolation="process",
     )
 
 
@@ -100,7 +107,12 @@ def test_grading_timeout_costs_only_its_section(tiny: Assignment, tmp_path: Path
             {"event": "step", "n": 0},
             {"event": "code", "n": 0, "chunk": 1, "error": None, "stubbed": []},
             {"event": "step", "n": 1},
-            {"event": "harvest", "n": 1, "section": "1.2", "data": {"greeting": {"types": ["builtins.str"], "python": "hello"}}},
+            {
+                "event": "harvest",
+                "n": 1,
+                "section": "1.2",
+                "data": {"greeting": {"types": ["builtins.str"], "python": "hello"}},
+            },
             {"event": "done"},
         ],
         "done",
@@ -120,15 +132,20 @@ def test_grading_rejects_malformed_child_data(tiny: Assignment) -> None:
         [
             {"event": "ready"},
             {"event": "step", "n": 0},
-            {"event": "harvest", "n": 1, "section": "1.1",
-             "data": {"results": [{"__ndarray__": {"dtype": "|O", "shape": [1], "data": ""}}]}},
+            {
+                "event": "harvest",
+                "n": 1,
+                "section": "1.1",
+                "data": {"results": [{"__ndarray__": {"dtype": "|O", "shape": [1], "data": ""}}]},
+            },
             {"event": "done"},
         ],
         "done",
         1,
     )
-    card = grade_submission(DATA / "tiny" / "passes.py", assignment=tiny, config=FAST,
-                            runner=_ScriptedRunner([forged]))
+    card = grade_submission(
+        DATA / "tiny" / "passes.py", assignment=tiny, config=FAST, runner=_ScriptedRunner([forged])
+    )
     assert card.score == 0
     assert any("malformed" in e for e in card.errors)
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import DATA, TINY_DIR, load_scorecards, run_grade
 
 from grader.exports.gradescope import results_validation_errors
+from grader.sandbox import isolation_available
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 #: Canvas download names for the tiny fixtures, and one file named by hand.
@@ -213,3 +214,23 @@ def test_lms_cli_canvas_roster_missing_is_one_line(
         "--roster", tmp_path / "nope.csv",
     )  # fmt: skip
     _one_line_error(result, "no such roster file")
+
+
+@pytest.mark.skipif(
+    isolation_available() != "bwrap", reason="needs working bubblewrap (apt-get install bubblewrap)"
+)
+def test_lms_cli_gradescope_student_code_cannot_see_checks(tmp_path: Path) -> None:
+    # A student could raise an exception holding the checks' source: its message is feedback.
+    checks = TINY_DIR / "tiny" / "checks"
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "peek.py").write_text(
+        "# 1.1 Squares\nimport os\ndef square(x):\n    return x * x\n\n# 1.2 Greeting\n"
+        f"raise RuntimeError('seen: ' + str(sorted(os.listdir({str(checks)!r}))))\n"
+    )
+    results = tmp_path / "results.json"
+    result = run_grade("gradescope", "--submission", upload, "--results", results, *TINY)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(results.read_text())
+    assert "seen: []" in document["output"]
+    assert "test_tiny.py" not in json.dumps(document)

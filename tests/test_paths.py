@@ -94,13 +94,14 @@ def test_find_submissions_gives_unique_ids_to_names_that_sanitise_alike(tmp_path
     assert len(found) == 4
     ids = list(found.values())
     assert len({i.lower() for i in ids}) == 4  # unique even on case-insensitive file systems
-    assert all(re.fullmatch(r"alice_smith(-\d+)?", i, re.IGNORECASE) for i in ids)
+    # Files that share a stem say which is which by their suffix.
+    assert all(re.fullmatch(r"alice_smith_(py|ipynb)(-\d+)?", i, re.IGNORECASE) for i in ids)
 
 
 def test_find_submissions_does_not_reuse_an_existing_suffixed_id(tmp_path: Path) -> None:
-    _touch(tmp_path, "a.py", "a.ipynb", "a-2.py")
+    _touch(tmp_path, "a.py", "a.ipynb", "a_py.py")
     ids = list(_found(tmp_path).values())
-    assert sorted(ids) == ["a", "a-2", "a-3"]
+    assert sorted(ids) == ["a_ipynb", "a_py", "a_py-2"]
 
 
 def test_find_submissions_names_nested_files_by_their_folders(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ def render_canvas_csv(
                 "pass --roster with Canvas's gradebook export to match them by login or name"
             )
     else:
-        matched = _match(chosen, roster, notes)
+        matched = _match(chosen, roster, notes=notes)
         for student in roster.rows:
             found = matched.get(student.id)
             if found is not None:
@@ -191,7 +191,7 @@ def _fold(text: str) -> str:
 
 
 def _match(
-    chosen: Sequence[tuple[Scorecard, CanvasName | None]], roster: Roster, notes: list[str]
+    chosen: Sequence[tuple[Scorecard, CanvasName | None]], roster: Roster, *, notes: list[str]
 ) -> dict[str, Scorecard]:
     """Map roster ids to scorecards: by Canvas user id, then SIS login or user id, then name."""
     by_id = {r.id: r for r in roster.rows}

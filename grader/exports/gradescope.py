@@ -97,7 +97,7 @@ def render_results(
 ) -> dict[str, object]:
     """The results.json document: one test per check, the total equal to the scorecard's score."""
     tests = [
-        _test(section, check, hidden_visibility)
+        _test(section, check, hidden_visibility=hidden_visibility)
         for section in card.sections
         for check in section.checks
     ]
@@ -135,7 +135,7 @@ def render_failure_results(message: str, *, execution_time: float = 0.0) -> dict
 
 
 def _test(
-    section: SectionScore, check: CheckScore, hidden_visibility: GradescopeVisibility
+    section: SectionScore, check: CheckScore, *, hidden_visibility: GradescopeVisibility
 ) -> dict[str, object]:
     if check.status == "passed":
         output = "Passed."

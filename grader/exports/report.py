@@ -55,7 +55,7 @@ def feedback_groups(cards: Sequence[Scorecard], limit: int = 15) -> list[Feedbac
     where: dict[str, dict[str, None]] = {}
     example: dict[str, str] = {}
 
-    def add(key_where: str, text: str, student: str) -> None:
+    def add(key_where: str, text: str, *, student: str) -> None:
         text = _ANSI.sub("", text)
         key = _message_key(text)
         if not key:
@@ -68,10 +68,10 @@ def feedback_groups(cards: Sequence[Scorecard], limit: int = 15) -> list[Feedbac
         for section in card.sections:
             if section.status != "passed":
                 for line in section.feedback.splitlines():
-                    add(section.id, line, card.student)
+                    add(section.id, line, student=card.student)
             for check in section.checks:
                 if check.status != "passed" and check.feedback.strip() != section.feedback.strip():
-                    add(check.id, check.feedback, card.student)
+                    add(check.id, check.feedback, student=card.student)
     keys = sorted(students, key=lambda k: (-len(students[k]), k))[:limit]
     return [FeedbackGroup(len(students[k]), tuple(where[k]), example[k]) for k in keys]
 
@@ -143,7 +143,7 @@ def _img(png: str | None, alt: str) -> str:
     return f'<img class="plot" alt="{_e(alt)}" src="data:image/png;base64,{png}">' if png else ""
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: set[int]) -> str:
     head = "".join(
         f'<th class="num">{_e(h)}</th>' if i in numeric else f"<th>{_e(h)}</th>"
         for i, h in enumerate(headers)
@@ -188,7 +188,7 @@ def _distribution(cards: Sequence[Scorecard], plots: bool) -> list[str]:
         rows.append(
             [_e(f"[{lo:g}, {hi:g}{bracket}"), str(n), _bar(n / len(scores) if scores else 0)]
         )
-    out.append(_table(["score", "submissions", ""], rows, {1}))
+    out.append(_table(["score", "submissions", ""], rows, numeric={1}))
     return out
 
 
@@ -228,7 +228,9 @@ def _sections(cards: Sequence[Scorecard], plots: bool) -> list[str]:
         )
     out.append(
         _table(
-            ["section", "title", "mean points", "pass rate", *STATUSES], rows, {2, 4, 5, 6, 7, 8}
+            ["section", "title", "mean points", "pass rate", *STATUSES],
+            rows,
+            numeric={2, 4, 5, 6, 7, 8},
         )
     )
     return out
@@ -268,7 +270,7 @@ def _checks(cards: Sequence[Scorecard], plots: bool) -> list[str]:
         _table(
             ["check", "title", "visibility", "points", "pass rate", *STATUSES],
             rows,
-            {3, 5, 6, 7, 8, 9},
+            numeric={3, 5, 6, 7, 8, 9},
         )
     )
     return out
@@ -292,7 +294,7 @@ def _feedback(cards: Sequence[Scorecard]) -> list[str]:
         ]
         for g in groups
     ]
-    return [*out, _table(["students", "where", "message (example)"], rows, {0})]
+    return [*out, _table(["students", "where", "message (example)"], rows, numeric={0})]
 
 
 def _slowest(cards: Sequence[Scorecard], limit: int = 10) -> list[str]:
@@ -308,7 +310,9 @@ def _slowest(cards: Sequence[Scorecard], limit: int = 10) -> list[str]:
     ]
     return [
         '<h2 id="slowest">Slowest submissions</h2>',
-        _table(["student", "file", "grading time", "score", "timed-out sections"], rows, {2, 3}),
+        _table(
+            ["student", "file", "grading time", "score", "timed-out sections"], rows, numeric={2, 3}
+        ),
     ]
 
 
@@ -324,7 +328,7 @@ def _problems(cards: Sequence[Scorecard]) -> list[str]:
     out = ['<h2 id="problems">Submissions with grader notes</h2>']
     if not rows:
         return [*out, "<p>No scorecard carries a note from the grader.</p>"]
-    return [*out, _table(["student", "notes"], rows, set())]
+    return [*out, _table(["student", "notes"], rows, numeric=set())]
 
 
 def _similar(result: SimilarityResult | None, note: str) -> list[str]:
@@ -366,7 +370,7 @@ def _similar(result: SimilarityResult | None, note: str) -> list[str]:
     return out
 
 
-def _passage(code: Code, lines: tuple[int, int], limit: int = 40) -> str:
+def _passage(code: Code, lines: tuple[int, int], *, limit: int = 40) -> str:
     first, last = lines
     shown = code.lines[first : min(last, first + limit - 1) + 1]
     more = "\n…" if last - first + 1 > limit else ""

@@ -78,6 +78,7 @@ def _scorecard(doc: Mapping[str, object]) -> Scorecard:
         graded_at=str(doc["graded_at"]),
         duration_s=float(cast(float, doc["duration_s"])),
         output_tail=str(doc.get("output_tail", "")),
+        late=bool(doc.get("late", False)),
     )
 
 

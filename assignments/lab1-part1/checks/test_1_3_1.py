@@ -110,10 +110,16 @@ def _check_output(probe: dict[str, object], x: np.ndarray, n: int) -> None:
         )
     if np.allclose(out, expected, rtol=1e-4, atol=1e-5):
         return
+    relu = "the activation should be tf.sigmoid, not ReLU"
+    missing = "the activation is missing: return tf.sigmoid(z)"
+    if (z >= 0).all():  # ReLU(z) == z here: the two mistakes look the same
+        relu = missing = (
+            "the output is xW + b, without the sigmoid (or with ReLU, the same here): return tf.sigmoid(z)"
+        )
     mistakes = {
         "the bias b is not used: z should be tf.matmul(x, self.W) + self.b": sigmoid(z - b),
-        "the activation is missing: return tf.sigmoid(z)": z,
-        "the activation should be tf.sigmoid, not ReLU": np.maximum(z, 0),
+        relu: np.maximum(z, 0),
+        missing: z,
         "the activation should be tf.sigmoid, not tanh": np.tanh(z),
         "the activation should be tf.sigmoid, not softmax": np.exp(z)
         / np.exp(z).sum(-1, keepdims=True),

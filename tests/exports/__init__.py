@@ -1,0 +1,1 @@
+"""Tests of grader/exports: one module per format."""

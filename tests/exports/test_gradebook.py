@@ -1,0 +1,62 @@
+"""The plain gradebook CSV: one row per student, one column per section."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+
+from exports.cards import make_card
+from grader.exports.gradebook import render_gradebook_csv, section_columns
+
+
+def _table(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_gradebook_one_row_per_student_with_section_points() -> None:
+    cards = [
+        make_card("alice"),
+        make_card("bob", failed={"1.1/rank": "x", "1.2/func-unseen": "y"}),
+    ]
+    text = render_gradebook_csv(cards)
+    header = next(csv.reader(io.StringIO(text)))
+    assert header == [
+        "student",
+        "file",
+        "score",
+        "max_score",
+        "percent",
+        "1.1 Tensors (5)",
+        "1.2 Computations (5)",
+        "late",
+    ]
+    rows = _table(text)
+    assert [r["student"] for r in rows] == ["alice", "bob"]
+    assert rows[1]["score"] == "5.5"
+    assert rows[1]["percent"] == "55.0"
+    assert rows[1]["1.1 Tensors (5)"] == "3"
+    assert rows[1]["1.2 Computations (5)"] == "2.5"
+
+
+def test_gradebook_late_flag_from_canvas_name() -> None:
+    cards = [
+        make_card("doejane_1", file="doejane_LATE_1_2_lab1.ipynb"),
+        make_card("roefred_3", file="roefred_3_4_lab1.ipynb"),
+        make_card("alice"),
+    ]
+    assert [r["late"] for r in _table(render_gradebook_csv(cards))] == ["yes", "no", "no"]
+
+
+def test_gradebook_missing_section_is_blank() -> None:
+    full = make_card("alice")
+    partial = replace(make_card("bob"), sections=full.sections[:1])
+    rows = _table(render_gradebook_csv([full, partial]))
+    assert rows[1]["1.2 Computations (5)"] == ""
+    assert [c.id for c in section_columns([partial, full])] == ["1.1", "1.2"]
+
+
+def test_gradebook_cells_cannot_become_formulas() -> None:
+    rows = _table(render_gradebook_csv([make_card("=cmd", file="@evil.ipynb")]))
+    assert rows[0]["student"] == "'=cmd"
+    assert rows[0]["file"] == "'@evil.ipynb"
