@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -26,9 +27,8 @@ OnResult = Callable[[int, Found, Scorecard], None]
 @contextmanager
 def sandbox_pool(
     *, assignment: Assignment, config: GraderConfig, hide: Sequence[Path], workers: int
-) -> Iterator[queue.Queue[Sandbox]]:
+) -> Iterator[list[Sandbox]]:
     """`workers` warm sandboxes (started in parallel), closed on exit whatever happens."""
-    pool: queue.Queue[Sandbox] = queue.Queue()
     sandboxes = [
         Sandbox(harvest_path=assignment.harvest_path, config=config, hide=hide, slot=i)
         for i in range(workers)
@@ -38,11 +38,10 @@ def sandbox_pool(
             s.spawn()
         for s in sandboxes:
             s.wait_ready()
-            pool.put(s)
-        yield pool
+        yield sandboxes
     finally:
         for s in sandboxes:
-            s.close()
+            s.stop()
 
 
 def grade_batch(
@@ -75,7 +74,13 @@ def grade_batch(
     if not todo:
         return [cards[n] for n in range(len(found))]
     workers = max(1, min(workers, len(todo)))
-    with sandbox_pool(assignment=assignment, config=config, hide=hide, workers=workers) as pool:
+    with sandbox_pool(
+        assignment=assignment, config=config, hide=hide, workers=workers
+    ) as sandboxes:
+        pool: queue.Queue[Sandbox] = queue.Queue()
+        for s in sandboxes:
+            pool.put(s)
+        interrupted = threading.Event()
 
         def grade_one(item: Found) -> Scorecard:
             sandbox = pool.get()
@@ -93,6 +98,8 @@ def grade_batch(
                     except (
                         SandboxError
                     ) as exc:  # the grader's or machine's fault: retry once afresh
+                        if interrupted.is_set():
+                            raise
                         sandbox.close()
                         if attempt == 2:
                             card = grader_failure(
@@ -105,13 +112,21 @@ def grade_batch(
             write_scorecard(out / f"{item.student}.json", card)
             return card
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader") as executor:
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
+        try:
             futures = {executor.submit(grade_one, found[n]): n for n in todo}
             for future in as_completed(futures):
                 n = futures[future]
                 cards[n] = future.result()
                 if on_result is not None:
                     on_result(len(cards), found[n], cards[n])
+        except BaseException:  # Ctrl-C: kill every sandbox now, finish nothing half-way
+            interrupted.set()
+            for s in sandboxes:
+                s.stop()
+            executor.shutdown(wait=True, cancel_futures=True)
+            raise
+        executor.shutdown(wait=True)
     return [cards[n] for n in range(len(found))]
 
 

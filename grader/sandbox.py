@@ -164,6 +164,7 @@ class Sandbox:
         self._exits: dict[int, int] = {}
         self._log = _Tail(4000)
         self._scratch: str | None = None
+        self._stopped = False
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -243,6 +244,11 @@ class Sandbox:
             self.close()
             raise SandboxError(f"the sandbox did not start; its output:\n{log}")
 
+    def stop(self) -> None:
+        """Close for good (on Ctrl-C): a job running now ends, and no new zygote is started."""
+        self._stopped = True
+        self.close()
+
     def close(self) -> None:
         """Stop the zygote and everything under it; remove its scratch folder."""
         if self._control is not None:
@@ -299,6 +305,8 @@ class Sandbox:
 
         `deadline` is a `time.monotonic()` value for the whole submission.
         """
+        if self._stopped:
+            raise SandboxError("grading was interrupted")
         if not self._alive():
             self.start()
         start = time.monotonic()

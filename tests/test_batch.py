@@ -1,0 +1,125 @@
+"""Batch grading as an instructor runs it: resuming, interrupting, and parallel workers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import DATA, ROOT, TINY_DIR, run_grade
+
+TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
+
+
+def _copy_tiny(folder: Path, *names: str) -> None:
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_bytes((DATA / "tiny" / name).read_bytes())
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid`, as /proc shows them from here."""
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                if child not in out:
+                    out.add(child)
+                    todo.append(child)
+    return out
+
+
+def _alive(pids: set[int]) -> list[str]:
+    """The processes of `pids` still running (zombies waiting to be reaped do not count)."""
+    alive = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:100]
+        except OSError:
+            continue
+        state = status.split("State:")[1].split()[0]
+        if state != "Z":
+            alive.append(f"{pid} {state} {cmdline.decode(errors='replace')}")
+    return alive
+
+
+def test_batch_resume_skips_unchanged_submissions(tmp_path: Path) -> None:
+    _copy_tiny(tmp_path / "in", "passes.py", "hardcoded.py", "raises.py")
+    out = tmp_path / "out"
+    assert run_grade("batch", tmp_path / "in", "--out", out, "--quiet", *TINY).returncode == 0
+    first = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+    (tmp_path / "in" / "raises.py").write_bytes((DATA / "tiny" / "passes.py").read_bytes())
+    result = run_grade("batch", tmp_path / "in", "--out", out, "--resume", *TINY)
+    assert result.returncode == 0, result.stderr
+    second = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert second["passes.json"] == first["passes.json"]  # not graded again
+    assert second["hardcoded.json"] == first["hardcoded.json"]
+    assert (
+        second["raises.json"]["submission"]["sha256"]
+        != first["raises.json"]["submission"]["sha256"]
+    )
+    assert second["raises.json"]["score"] == 10
+    assert "summary.csv" in {p.name for p in out.iterdir()}
+
+
+def test_batch_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for n in range(3):
+        (inputs / f"sleeper{n}.py").write_text("# 1.1 Squares\nimport time\ntime.sleep(600)\n")
+    batch = subprocess.Popen(
+        [sys.executable, str(ROOT / "grade.py"), "batch", inputs, "--out", tmp_path / "out",
+         "--workers", "2", "--section-timeout", "300", *TINY],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(seen) < 6:  # bwrap, zygote, child, x2 workers
+            seen |= _descendants(batch.pid)
+            time.sleep(0.2)
+        time.sleep(2)  # let the sleepers start
+        seen |= _descendants(batch.pid)
+        batch.send_signal(signal.SIGINT)
+        _, stderr = batch.communicate(timeout=60)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    assert batch.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert len(seen) >= 4
+    time.sleep(1)
+    assert _alive(seen) == []
+
+
+def test_batch_workers_give_identical_scorecards(tmp_path: Path) -> None:
+    _copy_tiny(tmp_path / "in", "passes.py", "hardcoded.py", "raises.py")
+    cards = {}
+    for workers in ("1", "3"):
+        out = tmp_path / f"out{workers}"
+        assert (
+            run_grade(
+                "batch", tmp_path / "in", "--out", out, "--quiet", "--workers", workers, *TINY
+            ).returncode
+            == 0
+        )
+        cards[workers] = {
+            p.name: {
+                k: v
+                for k, v in json.loads(p.read_text()).items()
+                if k not in ("graded_at", "duration_s")
+            }
+            for p in out.glob("*.json")
+        }
+    assert cards["1"] == cards["3"]
