@@ -11,23 +11,23 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
 from grader.batch import grade_batch
+from grader.cluster import grade_batch_on_cluster
 from grader.config import GraderConfig
 from grader.doctor import examine
 from grader.doctor import render as render_doctor
 from grader.errors import GraderError, SubmissionError
 from grader.exports.summary import render_summary_csv
 from grader.grading import grade_submission
-from grader.paths import Found, extract_zip, find_submissions, safe_id
+from grader.paths import extract_zip, find_submissions, safe_id
+from grader.progress import BatchProgress
 from grader.report import render_student_report, visible_passed
 from grader.scorecard import render_scorecard
-from grader.scoring import Scorecard
 from grader.submission import find_format
 from grader.templates import stale_templates, write_templates
 
@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("input", type=Path, help="a folder or a .zip of submissions")
     batch.add_argument("--out", type=Path, required=True, help="folder for the scorecards")
     batch.add_argument("--quiet", action="store_true", help="no progress lines")
+    batch.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster (e.g. tcp://scheduler:8786) instead of this machine's cores",
+    )
     batch.add_argument(
         "--resume",
         action="store_true",
@@ -194,37 +199,31 @@ def cmd_batch(args: argparse.Namespace) -> int:
             raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
         out.mkdir(parents=True, exist_ok=True)
         hide = _hidden_paths(assignment, root, out.resolve())
-        started = time.monotonic()
-        # Checks run pytest, which redirects sys.stderr for a moment; keep the real one.
-        console = sys.stderr
-
-        def progress(done: int, item: Found, card: Scorecard) -> None:
-            if not args.quiet:
-                print(
-                    f"[{done}/{len(found)}] {item.student}: {card.score:g}/{card.max_score:g} "
-                    f"({card.duration_s:.1f} s)",
-                    file=console,
-                    flush=True,
+        # Checks run pytest, which redirects sys.stderr for a moment: keep the real one.
+        with BatchProgress(len(found), stream=sys.stderr, quiet=args.quiet) as progress:
+            if args.cluster:
+                cards = grade_batch_on_cluster(
+                    found,
+                    assignment=assignment,
+                    config=config,
+                    out=out,
+                    scheduler=args.cluster,
+                    on_result=progress.update,
                 )
-
-        cards = grade_batch(
-            found,
-            assignment=assignment,
-            config=config,
-            out=out,
-            hide=hide,
-            workers=args.workers,
-            resume=args.resume,
-            on_result=progress,
-        )
+            else:
+                cards = grade_batch(
+                    found,
+                    assignment=assignment,
+                    config=config,
+                    out=out,
+                    hide=hide,
+                    workers=args.workers,
+                    resume=args.resume,
+                    on_result=progress.update,
+                )
         summary = render_summary_csv(cards, assignment.section_ids)
         (out / "summary.csv").write_text(summary, encoding="utf-8")
-    if not args.quiet:
-        print(
-            f"Graded {len(found)} submissions in {time.monotonic() - started:.1f} s; "
-            f"scorecards and summary.csv are in {out}",
-            file=sys.stderr,
-        )
+        progress.summary(cards, out=str(out))
     return EXIT_OK
 
 

@@ -62,6 +62,14 @@ def single_assignment(cards: Sequence[Scorecard], folder: Path) -> str:
     return names[0]
 
 
+def scorecard_from_document(doc: Mapping[str, object]) -> Scorecard:
+    """A Scorecard from a validated scorecard document (as `render_scorecard` made it)."""
+    problems = validation_errors(doc)
+    if problems:
+        raise ScorecardReadError(f"not a valid scorecard ({problems[0]})")
+    return _scorecard(doc)
+
+
 def _scorecard(doc: Mapping[str, object]) -> Scorecard:
     # The schema has been checked, so the casts below only tell mypy what it guarantees.
     submission = cast(Mapping[str, str], doc["submission"])

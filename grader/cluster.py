@@ -1,0 +1,109 @@
+"""Grade a batch on a Dask distributed cluster; scorecards come back here and are written here.
+
+Every Dask worker keeps its own warm sandbox (one per worker process, started on first use) and
+grades submissions sent to it as bytes; only plain data (the scorecard document) travels back.
+A worker that dies mid-batch loses nothing: Dask runs its tasks again on another worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from grader.assignment import Assignment, load_assignment_dir
+from grader.config import GraderConfig
+from grader.errors import GraderError
+from grader.exports.scorecards import scorecard_from_document
+from grader.paths import Found
+from grader.scorecard import render_scorecard, write_scorecard
+from grader.scoring import Scorecard
+
+OnResult = Callable[[int, Found, Scorecard], None]
+
+# One warm sandbox per (worker process, assignment, limits); made on the worker on first use.
+_SANDBOXES: dict[tuple[str, str], object] = {}
+_SANDBOX_LOCK = threading.Lock()
+
+
+def grade_on_worker(
+    data: bytes, *, filename: str, student: str, assignment_root: str, config: dict[str, object]
+) -> dict[str, object]:
+    """Runs on a Dask worker: grade one submission's bytes, return its scorecard document."""
+    from grader.grading import grade_submission
+    from grader.sandbox import Sandbox
+
+    assignment = load_assignment_dir(Path(assignment_root))
+    settings = GraderConfig(**config)  # type: ignore[arg-type]
+    key = (assignment_root, repr(sorted(config.items())))
+    with tempfile.TemporaryDirectory(prefix="grader-dask-") as tmp:
+        path = Path(tmp) / filename
+        path.write_bytes(data)
+        with _SANDBOX_LOCK:  # one job at a time per worker process: its sandbox is not shared
+            sandbox = _SANDBOXES.get(key)
+            if not isinstance(sandbox, Sandbox):
+                hide = [assignment.reference_path.parent] if assignment.reference_path else []
+                sandbox = Sandbox(
+                    harvest_path=assignment.harvest_path,
+                    config=settings,
+                    hide=[*hide, Path(tmp).parent],
+                )
+                _SANDBOXES[key] = sandbox
+            card = grade_submission(
+                path, assignment=assignment, config=settings, student=student, runner=sandbox
+            )
+    return render_scorecard(card)
+
+
+def grade_batch_on_cluster(
+    found: Sequence[Found],
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    out: Path,
+    scheduler: str,
+    on_result: OnResult | None = None,
+) -> list[Scorecard]:
+    """Send every submission to the cluster at `scheduler`; write each scorecard as it returns."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise GraderError(
+            "--cluster needs Dask's distributed scheduler: pip install 'tf-autograder[cluster]'"
+        ) from None
+    try:
+        client = Client(scheduler, timeout="30s")  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        raise GraderError(
+            f"cannot reach the Dask scheduler at {scheduler} ({exc}); is `dask scheduler` running?"
+        ) from None
+    cards: dict[int, Scorecard] = {}
+    with client:
+        futures = {}
+        for n, item in enumerate(found):
+            data = item.path.read_bytes()
+            future = client.submit(
+                grade_on_worker,
+                data,
+                filename=item.path.name,
+                student=item.student,
+                assignment_root=str(assignment.root),
+                config=asdict(config),
+                key=f"grade-{item.student}-{hashlib.sha256(data).hexdigest()[:12]}",
+                retries=2,  # a worker that dies takes its tasks with it: Dask runs them elsewhere
+                pure=False,
+            )
+            futures[future] = n
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            n = futures[future]
+            card = scorecard_from_document(future.result())
+            if found[n].late:
+                card = replace(card, late=True)
+            write_scorecard(out / f"{found[n].student}.json", card)
+            cards[n] = card
+            if on_result is not None:
+                on_result(len(cards), found[n], card)
+    return [cards[n] for n in range(len(found))]
