@@ -126,8 +126,12 @@ def test_cli_templates_check_reports_fresh_templates() -> None:
 def test_cli_batch_maps_canvas_names_and_flags_late(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
-    (inputs / "doejane_LATE_12345_67890_lab1.py").write_bytes((DATA / "tiny" / "passes.py").read_bytes())
-    (inputs / "smithbob_222_333_lab1-1.py").write_bytes((DATA / "tiny" / "hardcoded.py").read_bytes())
+    (inputs / "doejane_LATE_12345_67890_lab1.py").write_bytes(
+        (DATA / "tiny" / "passes.py").read_bytes()
+    )
+    (inputs / "smithbob_222_333_lab1-1.py").write_bytes(
+        (DATA / "tiny" / "hardcoded.py").read_bytes()
+    )
     out = tmp_path / "out"
     result = run_grade("batch", inputs, "--out", out, "--quiet", *TINY)
     assert result.returncode == 0, result.stderr
