@@ -154,10 +154,12 @@ def _config(args: argparse.Namespace, assignment: Assignment) -> GraderConfig:
 
 
 def _hidden_paths(assignment: Assignment, *extra: Path) -> list[Path]:
-    paths = [*extra]
+    """What student code must not see: the reference, the checks (hidden ones included), the
+    unseen inputs' generator and hints, and whatever the caller adds (submissions, output)."""
+    paths = [*extra, assignment.checks_dir, assignment.inputs_path, assignment.root / "hints.py"]
     if assignment.reference_path is not None:
         paths.append(assignment.reference_path.parent)
-    return paths
+    return [p for p in paths if p.exists()]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
