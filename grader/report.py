@@ -61,6 +61,10 @@ def render_student_report(card: Scorecard, *, title: str, width: int = 96) -> st
         for check in shown:
             if check.status == "passed":
                 continue
+            if section.status == "error" and check.status == "error":
+                # The same exception as the section's own, already shown above.
+                lines.append(f"{indent}{_MARK[check.status]}: {check.title} (the error above)")
+                continue
             lines.append(f"{indent}{_MARK[check.status]}: {check.title}")
             if check.feedback and check.feedback != section.feedback:
                 for paragraph in check.feedback.splitlines():

@@ -13,7 +13,7 @@ def hint_for(error: StudentError) -> str | None:
     """A specific next step for a known error, or None."""
     message = error.message
     if "must be passed as a keyword argument" in message and "add_weight" in message:
-        line = error.line_text.strip()
+        line = re.sub(r"\s+#[^'\"]*$", "", error.line_text.strip())  # without a trailing comment
         fixed = _ADD_WEIGHT.sub(lambda m: f"add_weight(name={m['q']}{m['name']}{m['q']}, ", line)
         if fixed != line:
             return (
