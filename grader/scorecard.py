@@ -5,30 +5,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from functools import cache
 from pathlib import Path
 
-import jsonschema
-
+from grader.schemas import schema_errors
 from grader.scoring import Scorecard
 
 SCHEMA_PATH = Path(__file__).with_name("scorecard.schema.json")
 SCHEMA_VERSION = 1
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
 def validation_errors(document: object) -> list[str]:
     """Every way `document` breaks the scorecard schema, as 'path: message' lines."""
-    return [
-        f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
-        for err in _validator().iter_errors(document)
-    ]
+    return schema_errors(SCHEMA_PATH, document)
 
 
 def render_scorecard(card: Scorecard) -> dict[str, object]:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Literal, get_args
 
-import jsonschema
-
 from grader.errors import SubmissionError
 from grader.paths import find_submissions
+from grader.schemas import schema_errors
 from grader.scoring import CheckScore, Scorecard, SectionScore
 
 GradescopeVisibility = Literal["hidden", "after_due_date", "after_published", "visible"]
@@ -68,19 +65,9 @@ def choose_submission(folder: Path) -> ChosenSubmission:
     return ChosenSubmission(found[0], tuple(found[1:]))
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
 def results_validation_errors(document: object) -> list[str]:
     """Every way `document` breaks Gradescope's results.json specification."""
-    return [
-        f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
-        for err in _validator().iter_errors(document)
-    ]
+    return schema_errors(SCHEMA_PATH, document)
 
 
 def points(x: float) -> int | float:
