@@ -37,6 +37,7 @@ EndReason = Literal["done", "timeout", "deadline", "crashed", "protocol"]
 Isolation = Literal["bwrap", "process"]
 
 _GRADER_ROOT = Path(__file__).resolve().parent.parent
+_PRIVATE_TREES = ("/home", "/root", "/mnt", "/media", "/srv")
 _JOB_UID_BASE = 61000  # children run as uid/gid 61000 + slot when the grader runs as root
 _START_TIMEOUT_S = 180.0  # importing TensorFlow on a loaded machine
 _REPLY_TIMEOUT_S = 30.0
@@ -603,20 +604,31 @@ def _bwrap_argv(scratch: str, hide: Sequence[Path], expose: Sequence[Path]) -> l
         "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm",
         "--tmpfs", "/run",
     ]  # fmt: skip
-    for closed in sorted({a for a, _ in private_paths()}):
-        argv += ["--tmpfs", str(closed)]  # hides, e.g., root's home folder...
-    for _closed, opening in private_paths():
-        argv += ["--ro-bind", str(opening), str(opening)]  # ...but for the interpreter in it
+    # People's files are never the student's business; a closed ancestor of the interpreter
+    # (pyenv under /root) is replaced too. What student code needs is shown again, read-only.
+    covered = ["/tmp", "/dev/shm", "/run"]
+    for tree in sorted({*_PRIVATE_TREES, *(str(a) for a, _ in private_paths())}):
+        if Path(tree).is_dir():
+            argv += ["--tmpfs", tree]
+            covered.append(tree)
+    needed = sorted({*_needed_paths(), *(p.resolve() for p in expose)})
+    made: set[Path] = set()
+    for path in needed:
+        inside_other = any(path != other and path.is_relative_to(other) for other in needed)
+        root = next((Path(c) for c in covered if path.is_relative_to(c)), None)
+        if inside_other or root is None:
+            continue
+        for parent in reversed(path.parents):  # traversable folders on the way, nothing else
+            if parent.is_relative_to(root) and parent != root and parent not in made:
+                argv += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        argv += ["--ro-bind", str(path), str(path)]
+    # Hidden paths last, so that nothing shown again above can show them.
     for path in hide:
         resolved = path.resolve()
         if resolved.is_dir():
             argv += ["--tmpfs", str(resolved)]
         elif resolved.exists():
             argv += ["--ro-bind", "/dev/null", str(resolved)]
-    # What the student process needs but a mount above may have covered (a grader under /tmp).
-    covered = ("/tmp", "/dev/shm", "/run", *(str(p.resolve()) for p in hide))
-    for path in (*_needed_paths(), *(p.resolve() for p in expose)):
-        if any(path.is_relative_to(c) for c in covered):
-            argv += ["--ro-bind", str(path), str(path)]
     argv += ["--bind", scratch, scratch, "--chdir", scratch]
     return argv

@@ -262,7 +262,9 @@ def test_hostile_no_network_and_no_reference(hostile_run: dict[str, object]) -> 
     assert "NETWORK-REACHED" not in network
     search = hostile_run["cards"]["read_reference_1_4.py"]["output_tail"]  # type: ignore[index]
     assert "searched; found" in search
-    assert "SOLUTION-LEAKED" not in search
+    # Other copies of the repository on this machine are beyond the grader's knowledge; this
+    # checkout's reference, which the grader hides, must not be readable.
+    assert f"SOLUTION-LEAKED {ROOT / 'reference'}" not in search
 
 
 def test_hostile_bad_files_get_clear_messages(hostile_run: dict[str, object]) -> None:
