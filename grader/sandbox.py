@@ -561,12 +561,16 @@ def _needed_paths() -> list[Path]:
     import site
     import sysconfig
 
+    executable = Path(sys.executable)
     paths = {
         Path(sys.prefix),
         Path(sys.base_prefix),
-        Path(sys.executable).resolve().parent,
-        _GRADER_ROOT,
+        executable.parent,
+        executable.resolve().parent,
     }
+    paths.add(_GRADER_ROOT)
+    if (executable.parent.parent / "pyvenv.cfg").exists():  # a venv (even if sys.prefix says not)
+        paths.add(executable.parent.parent)
     paths.update(Path(p) for p in site.getsitepackages())
     paths.update(
         Path(p)
