@@ -8,6 +8,7 @@ A worker that dies mid-batch loses nothing: Dask runs its tasks again on another
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -19,13 +20,14 @@ from grader.config import GraderConfig
 from grader.errors import GraderError
 from grader.exports.scorecards import scorecard_from_document
 from grader.paths import Found
+from grader.sandbox import Sandbox
 from grader.scorecard import render_scorecard, write_scorecard
 from grader.scoring import Scorecard
 
 OnResult = Callable[[int, Found, Scorecard], None]
 
 # One warm sandbox per (worker process, assignment, limits); made on the worker on first use.
-_SANDBOXES: dict[tuple[str, str], object] = {}
+_SANDBOXES: dict[tuple[str, str], tuple[Sandbox, Path]] = {}
 _SANDBOX_LOCK = threading.Lock()
 
 
@@ -34,27 +36,31 @@ def grade_on_worker(
 ) -> dict[str, object]:
     """Runs on a Dask worker: grade one submission's bytes, return its scorecard document."""
     from grader.grading import grade_submission
-    from grader.sandbox import Sandbox
 
     assignment = load_assignment_dir(Path(assignment_root))
     settings = GraderConfig(**config)  # type: ignore[arg-type]
     key = (assignment_root, repr(sorted(config.items())))
-    with tempfile.TemporaryDirectory(prefix="grader-dask-") as tmp:
-        path = Path(tmp) / filename
-        path.write_bytes(data)
-        with _SANDBOX_LOCK:  # one job at a time per worker process: its sandbox is not shared
-            sandbox = _SANDBOXES.get(key)
-            if not isinstance(sandbox, Sandbox):
-                hide = [assignment.reference_path.parent] if assignment.reference_path else []
-                sandbox = Sandbox(
-                    harvest_path=assignment.harvest_path,
-                    config=settings,
-                    hide=[*hide, Path(tmp).parent],
-                )
-                _SANDBOXES[key] = sandbox
+    with _SANDBOX_LOCK:  # one job at a time per worker process: its sandbox is not shared
+        if key not in _SANDBOXES:
+            inbox = Path(tempfile.mkdtemp(prefix="grader-dask-inbox-"))
+            hide = [
+                inbox,
+                *([assignment.reference_path.parent] if assignment.reference_path else []),
+            ]
+            hide += [assignment.checks_dir, assignment.inputs_path]
+            _SANDBOXES[key] = (
+                Sandbox(harvest_path=assignment.harvest_path, config=settings, hide=hide),
+                inbox,
+            )
+        sandbox, inbox = _SANDBOXES[key]
+        path = Path(tempfile.mkdtemp(dir=inbox)) / filename
+        try:
+            path.write_bytes(data)
             card = grade_submission(
                 path, assignment=assignment, config=settings, student=student, runner=sandbox
             )
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
     return render_scorecard(card)
 
 

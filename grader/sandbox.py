@@ -627,9 +627,12 @@ def _bwrap_argv(scratch: str, hide: Sequence[Path], expose: Sequence[Path]) -> l
                 argv += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         argv += ["--ro-bind", str(path), str(path)]
-    # Hidden paths last, so that nothing shown again above can show them.
+    # Hidden paths last, so that nothing shown again above can show them. A folder holding what
+    # student code needs (a submissions folder given as /tmp) cannot be hidden whole.
     for path in hide:
         resolved = path.resolve()
+        if any(n.is_relative_to(resolved) for n in needed):
+            continue
         if resolved.is_dir():
             argv += ["--tmpfs", str(resolved)]
         elif resolved.exists():
