@@ -1,0 +1,1053 @@
+"""Benchmark: batch grading with warm sandboxes against the usual ways of running notebooks.
+
+One run builds a folder of N copies of realistic sample notebooks and measures, side by side:
+
+  (a) this grader: `python grade.py batch DIR --out OUT --quiet --workers W` (W = cores, and 1),
+      wall clock including the sandboxes' start;
+  (b) nbclient executing each notebook in a fresh Jupyter kernel, one after another, the way
+      nbgrader autogrades (on an evenly spaced sample of the copies);
+  (c) a fresh `python` process per notebook executing its code cells in one namespace (same sample);
+  (d) the bare limit: the reference solution's code executed again and again in one warm process
+      (TensorFlow imported once, a fresh namespace each time);
+  (e) `python grade.py check REFERENCE --json`: one submission, one cold sandbox.
+
+It also measures the peak memory of the grader's whole process tree for (e) and for the batch with
+2 workers, counted as a container's memory cgroup counts it (shared pages once): the sum of PSS
+over the grader and every descendant, sampled about every 100 ms in separate, untimed runs
+(reading PSS of a TensorFlow process costs ~20 ms of kernel time, which would skew the timings).
+
+    python bench/bench.py --copies 40 [--workers W] [--sample 8] [--json FILE]
+    python bench/bench.py --quick            # 6 copies, small samples: a fast check
+
+Progress goes to stderr, results to stdout. Ratios come from the same run, as the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = (ROOT / "examples" / "submissions", ROOT / "tests" / "data" / "submissions")
+REFERENCE = ROOT / "reference" / "lab1-part1" / "solution.ipynb"
+GRADE = ROOT / "grade.py"
+SECTION_IDS = ("1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4")
+
+TARGET_SPEEDUP_VS_NBCLIENT = 8.0
+TARGET_COST_VS_WARM = 1.5
+TARGET_CHECK_PEAK_BYTES = 700 * 10**6  # Gradescope: 768 MB container, keep under 700 MB
+TARGET_BATCH2_PEAK_BYTES = 2 * 2**30
+RESULT_MARK = "BENCH-RESULT "
+GRADER_FAILURE = (
+    "grader failure"  # grader.grading.GRADER_FAILURE: the grader, not the student, failed
+)
+MIB = 2**20
+
+
+# -- the submissions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """One benchmark submission: a copy of a sample notebook under a new name."""
+
+    path: Path
+    origin: Path
+
+    @property
+    def student(self) -> str:
+        return self.path.stem
+
+
+def sample_notebooks() -> list[Path]:
+    """The realistic notebooks to copy: every sample .ipynb except the untouched templates."""
+    found = [
+        p
+        for folder in SOURCES
+        for p in sorted(folder.glob("*.ipynb"))
+        if not p.name.startswith("untouched_template")
+    ]
+    if not found:
+        raise SystemExit(f"bench: no sample notebooks in {', '.join(map(str, SOURCES))}")
+    return found
+
+
+def build_copies(originals: Sequence[Path], n: int, dest: Path) -> list[Copy]:
+    """`n` copies cycling through `originals`, named copy_000_<name>.ipynb, in `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for i in range(n):
+        origin = originals[i % len(originals)]
+        path = dest / f"copy_{i:03d}_{origin.name}"
+        shutil.copyfile(origin, path)
+        copies.append(Copy(path, origin))
+    return copies
+
+
+def spread(n: int, k: int) -> list[int]:
+    """`k` evenly spaced indices out of `n` (all of them when k >= n)."""
+    if k >= n:
+        return list(range(n))
+    return [i * n // k for i in range(k)]
+
+
+def code_cells(path: Path, *, strip_magics: bool) -> list[str]:
+    """The notebook's code cells; with `strip_magics`, lines starting with % or ! commented out.
+
+    Outside Colab `%tensorflow_version 2.x` raises UsageError, which would abort the cell that
+    imports TensorFlow (and every later cell with it), and `!pip install` would hit the network.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    cells = [str(c.source) for c in nb.cells if c.cell_type == "code"]
+    if strip_magics:
+        cells = ["\n".join(_strip_magic(line) for line in c.splitlines()) for c in cells]
+    return cells
+
+
+def _strip_magic(line: str) -> str:
+    return f"# {line}" if line.lstrip().startswith(("%", "!")) else line
+
+
+# -- running and timing ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Timing:
+    """One method's measurement: `count` submissions in `seconds` of wall clock."""
+
+    method: str
+    label: str
+    count: int
+    seconds: float
+    note: str = ""
+    per_item: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def per_submission(self) -> float:
+        return self.seconds / self.count
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run(
+    argv: Sequence[str | Path | int], *, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run a command to completion; its wall-clock seconds and result (failure is fatal)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(a) for a in argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # `check` exits 1 when a visible check fails
+        raise SystemExit(
+            f"bench: {' '.join(map(str, argv))} exited {done.returncode}:\n{done.stderr[-3000:]}"
+        )
+    return seconds, done
+
+
+def result_line(stdout: str) -> dict[str, Any]:
+    """The JSON a helper process printed after RESULT_MARK."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT_MARK):
+            parsed: dict[str, Any] = json.loads(line[len(RESULT_MARK) :])
+            return parsed
+    raise SystemExit(f"bench: a helper process printed no result; its output:\n{stdout[-2000:]}")
+
+
+def plain_env() -> dict[str, str]:
+    """The environment for (c) and (d): headless plotting, TensorFlow's C++ logs quiet."""
+    return {**os.environ, "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def bench_grader(copies_dir: Path, out: Path, n: int, workers: int) -> Timing:
+    """(a) `grade.py batch` on the whole folder."""
+    log(f"(a) grade.py batch --workers {workers} on {n} copies ...")
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, _ = run(
+        [sys.executable, GRADE, "batch", copies_dir, "--out", out, "--quiet", "--workers", workers]
+    )
+    cards = load_cards(out)
+    durations = [float(c["duration_s"]) for c in cards.values()]
+    return Timing(
+        method="a",
+        label=f"(a) grade.py batch, {workers} worker{'s' if workers > 1 else ''}",
+        count=n,
+        seconds=seconds,
+        note="all copies, wall clock incl. sandbox start",
+        per_item=durations,
+        extra={"workers": workers, "scorecards": len(cards)},
+    )
+
+
+def bench_nbclient(sample: Sequence[Copy], scratch: Path) -> Timing:
+    """(b) nbclient: each notebook in a fresh kernel, sequentially, errors allowed."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        raise SystemExit(
+            "bench: no python3 Jupyter kernel; run `pip install -r bench/requirements.txt` "
+            "(and `python -m ipykernel install --sys-prefix` if it is still missing)"
+        )
+    log(f"(b) nbclient, a fresh kernel per notebook, {len(sample)} notebooks ...")
+    times, errors = [], []
+    kernel_log = scratch / "kernels.log"
+    for copy in sample:
+        nb = nbformat.read(copy.path, as_version=4)  # type: ignore[no-untyped-call]
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.source = "\n".join(_strip_magic(line) for line in cell.source.splitlines())
+        workdir = Path(tempfile.mkdtemp(dir=scratch))
+        with stderr_to(kernel_log):  # the kernels inherit it: TensorFlow's start-up chatter
+            start = time.perf_counter()
+            client = NotebookClient(
+                nb,
+                timeout=600,
+                kernel_name="python3",
+                allow_errors=True,
+                resources={"metadata": {"path": str(workdir)}},
+            )
+            client.execute()
+            times.append(time.perf_counter() - start)
+        errors.append(
+            sum(
+                any(o.get("output_type") == "error" for o in c.get("outputs", []))
+                for c in nb.cells
+                if c.cell_type == "code"
+            )
+        )
+    return Timing(
+        method="b",
+        label="(b) nbclient, fresh kernel each",
+        count=len(sample),
+        seconds=sum(times),
+        note=f"sample of {len(sample)}, sequential",
+        per_item=times,
+        extra={"cells_with_errors": errors},
+    )
+
+
+@contextmanager
+def stderr_to(path: Path) -> Iterator[None]:
+    """Point file descriptor 2 (inherited by child processes) at `path` for a while."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as f:
+        os.dup2(f.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def bench_fresh_python(sample: Sequence[Copy], scratch: Path) -> Timing:
+    """(c) a fresh `python` per notebook executing its code cells in one namespace."""
+    log(f"(c) a fresh python process per notebook, {len(sample)} notebooks ...")
+    times, errors = [], []
+    for copy in sample:
+        workdir = Path(tempfile.mkdtemp(dir=scratch))
+        seconds, done = run(
+            [sys.executable, Path(__file__).resolve(), "--exec-notebook", copy.path],
+            env=plain_env(),
+            cwd=workdir,
+        )
+        times.append(seconds)
+        errors.append(int(result_line(done.stdout)["errors"]))
+    return Timing(
+        method="c",
+        label="(c) fresh python process each",
+        count=len(sample),
+        seconds=sum(times),
+        note=f"sample of {len(sample)}, sequential",
+        per_item=times,
+        extra={"cells_with_errors": errors},
+    )
+
+
+def warm_block(runs: int, scratch: Path) -> dict[str, Any]:
+    """One warm process: `runs` timed executions of the reference solution's code."""
+    log(f"(d) the reference solution {runs} times in one warm process ...")
+    _, done = run(
+        [sys.executable, Path(__file__).resolve(), "--warm-loop", REFERENCE, "--runs", runs],
+        env=plain_env(),
+        cwd=scratch,
+    )
+    return result_line(done.stdout)
+
+
+def bench_warm(blocks: Sequence[dict[str, Any]]) -> Timing:
+    """(d) the bare limit, from warm blocks run at the start and at the end of the benchmark.
+
+    Two blocks, minutes apart, so that a burst of load on a noisy machine does not decide it.
+    """
+    times = [float(t) for block in blocks for t in block["times"]]
+    ordered = sorted(times)
+    return Timing(
+        method="d",
+        label="(d) warm process, reference code",
+        count=len(times),
+        seconds=sum(times),
+        note=f"{len(times)} runs in {len(blocks)} processes, each after an untimed warm-up; "
+        f"fastest {ordered[0]:.2f}, median {ordered[len(ordered) // 2]:.2f}",
+        per_item=times,
+        extra={
+            "import_s": [float(block["import_s"]) for block in blocks],
+            "warmup_s": [float(block["warmup_s"]) for block in blocks],
+        },
+    )
+
+
+def bench_check() -> Timing:
+    """(e) `grade.py check` on the reference solution: one cold sandbox, one submission."""
+    log("(e) grade.py check on the reference solution ...")
+    seconds, done = run([sys.executable, GRADE, "check", REFERENCE, "--json"])
+    score = json.loads(done.stdout)["score"]
+    return Timing(
+        method="e",
+        label="(e) grade.py check (1, cold)",
+        count=1,
+        seconds=seconds,
+        note=f"reference solution, score {score}",
+    )
+
+
+# -- helper processes for (c) and (d) -------------------------------------------------------
+
+
+def exec_notebook(path: Path) -> None:
+    """(c)'s child: run every code cell in one namespace; a cell that raises is counted."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    cells = code_cells(path, strip_magics=True)
+    errors = 0
+    for n, source in enumerate(cells):
+        try:
+            exec(compile(source, f"<cell {n}>", "exec"), namespace)
+        except BaseException:  # SystemExit included: the notebook's cell failed, go on
+            errors += 1
+    print(RESULT_MARK + json.dumps({"cells": len(cells), "errors": errors}), flush=True)
+
+
+def warm_loop(path: Path, runs: int) -> None:
+    """(d)'s child: import TensorFlow once, then time `runs` executions of the notebook's code."""
+    start = time.perf_counter()
+    import matplotlib.pyplot as plt
+    import tensorflow as tf  # noqa: F401 - imported once for every run below
+
+    import_s = time.perf_counter() - start
+    cells = [
+        compile(c, f"<cell {n}>", "exec") for n, c in enumerate(code_cells(path, strip_magics=True))
+    ]
+
+    def once() -> float:
+        namespace: dict[str, Any] = {"__name__": "__main__"}
+        start = time.perf_counter()
+        for code in cells:
+            exec(code, namespace)
+        seconds = time.perf_counter() - start
+        plt.close("all")
+        return seconds
+
+    warmup_s = once()
+    times = [once() for _ in range(runs)]
+    print(
+        RESULT_MARK + json.dumps({"import_s": import_s, "warmup_s": warmup_s, "times": times}),
+        flush=True,
+    )
+
+
+# -- memory of a process tree ---------------------------------------------------------------
+
+
+def _has_children_files() -> bool:
+    tid = threading.get_native_id()
+    return Path(f"/proc/{os.getpid()}/task/{tid}/children").exists()
+
+
+def descendants(root: int, *, children_files: bool) -> dict[int, int | None]:
+    """`root` and every process below it, each with its parent (None for `root`).
+
+    As seen from here, so processes in other PID namespaces are included. Uses
+    /proc/PID/task/TID/children where the kernel has it (CONFIG_PROC_CHILDREN), else the parent
+    pid in every /proc/PID/stat.
+    """
+    found: dict[int, int | None] = {root: None}
+    queue = [root]
+    if children_files:
+        while queue:
+            pid = queue.pop()
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for tid in tasks:
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/children") as f:
+                        kids = [int(c) for c in f.read().split()]
+                except OSError:
+                    continue
+                for kid in kids:
+                    found[kid] = pid
+                queue += kids
+        return found
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    while queue:
+        pid = queue.pop()
+        for kid in children.get(pid, []):
+            found[kid] = pid
+            queue.append(kid)
+    return found
+
+
+_SYS_KCMP = 312  # x86_64
+_KCMP_VM = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def shares_memory(pid: int, other: int) -> bool:
+    """Whether two processes share one address space (a vfork child before its exec).
+
+    Their smaps_rollup would then both report the same pages: count them once. kcmp(2); where
+    it is missing (not x86_64, no CONFIG_KCMP), assume they do not.
+    """
+    if platform.machine() != "x86_64":
+        return False
+    return int(_libc.syscall(_SYS_KCMP, pid, other, _KCMP_VM, 0, 0)) == 0
+
+
+def pss_bytes(pid: int) -> int | None:
+    """The process's proportional set size (None once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return 0  # a zombie: no memory left
+
+
+def _describe(pid: int) -> tuple[str, int]:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            name = f.read().strip()
+        return name, os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return "?", -1
+
+
+@dataclass(slots=True)
+class MemoryPeak:
+    """What the sampler saw: the peak PSS sum and the processes that made it up."""
+
+    label: str
+    peak_bytes: int = 0
+    peak_at_s: float = 0.0  # seconds after the start
+    peak_processes: list[dict[str, Any]] = field(default_factory=list)
+    peak_with_student_bytes: int = 0  # the highest sum while a student process was running
+    run_peaks_bytes: list[int] = field(default_factory=list)  # one per repeat
+    max_processes: int = 0
+    pids_seen: int = 0
+    other_uid_pids_seen: int = 0  # student processes run as a job uid
+    shared_address_spaces: int = 0  # samples of a process sharing its parent's (vfork), not counted
+    samples: int = 0
+    mean_interval_s: float = 0.0
+    walk: str = ""
+    seconds: float = 0.0
+
+
+class TreeSampler:
+    """Sample the PSS sum of a process tree every `interval` seconds in a thread."""
+
+    def __init__(self, root: int, label: str, interval: float = 0.1) -> None:
+        self.root = root
+        self.interval = interval
+        self.children_files = _has_children_files()
+        self.result = MemoryPeak(
+            label, walk="task/*/children" if self.children_files else "ppid in /proc/*/stat"
+        )
+        self._stop = threading.Event()
+        self._started = time.perf_counter()
+        self._seen: dict[int, tuple[str, int]] = {}  # pid: (name, uid) when first seen
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> TreeSampler:
+        self._started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        r = self.result
+        r.seconds = time.perf_counter() - self._started
+        r.pids_seen = len(self._seen)
+        r.other_uid_pids_seen = sum(_is_student(uid) for _name, uid in self._seen.values())
+        r.mean_interval_s = r.seconds / max(1, r.samples)
+
+    def sample(self) -> None:
+        tree = descendants(self.root, children_files=self.children_files)
+        sizes: dict[int, int | None] = {}
+        for pid, parent in tree.items():
+            # Asked before reading its PSS: a vfork child that has exec'd shares nothing again.
+            if parent is not None and shares_memory(pid, parent):
+                sizes[pid] = 0  # its pages are its parent's, counted there
+                self.result.shared_address_spaces += 1
+            else:
+                sizes[pid] = pss_bytes(pid)
+        alive = {pid: size for pid, size in sizes.items() if size is not None}
+        for pid in alive:
+            if pid not in self._seen:
+                self._seen[pid] = _describe(pid)
+        total = sum(alive.values())
+        r = self.result
+        r.samples += 1
+        r.max_processes = max(r.max_processes, len(alive))
+        if any(_is_student(self._seen[pid][1]) for pid in alive):
+            r.peak_with_student_bytes = max(r.peak_with_student_bytes, total)
+        if total > r.peak_bytes:
+            r.peak_bytes = total
+            r.peak_at_s = time.perf_counter() - self._started
+            r.peak_processes = [
+                {
+                    "pid": pid,
+                    "name": self._seen[pid][0],
+                    "uid": self._seen[pid][1],
+                    "pss_bytes": size,
+                }
+                for pid, size in alive.items()
+            ]
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            start = time.perf_counter()
+            self.sample()
+            self._stop.wait(max(0.0, self.interval - (time.perf_counter() - start)))
+
+
+def measure_memory(label: str, argv: Sequence[str | Path | int], repeats: int = 1) -> MemoryPeak:
+    """Run `argv` to completion `repeats` times while sampling its process tree's PSS.
+
+    Returns the run with the highest peak, with every run's peak in `run_peaks_bytes`.
+    """
+    log(f"memory: {label}{f' ({repeats} runs)' if repeats > 1 else ''} ...")
+    results = []
+    for _ in range(repeats):
+        proc = subprocess.Popen(
+            [str(a) for a in argv],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        with TreeSampler(proc.pid, label) as sampler:
+            _, stderr = proc.communicate(timeout=3600)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"bench: {label} exited {proc.returncode}:\n{stderr[-3000:]}")
+        results.append(sampler.result)
+    worst = max(results, key=lambda r: r.peak_bytes)
+    worst.run_peaks_bytes = [r.peak_bytes for r in results]
+    return worst
+
+
+# -- verdicts -------------------------------------------------------------------------------
+
+
+def load_cards(out: Path) -> dict[str, dict[str, Any]]:
+    """Scorecards in `out`, keyed by student."""
+    cards: dict[str, dict[str, Any]] = {}
+    for path in sorted(out.glob("*.json")):
+        card = json.loads(path.read_text(encoding="utf-8"))
+        cards[str(card["student"])] = card
+    return cards
+
+
+def statuses(card: dict[str, Any]) -> dict[str, str]:
+    return {str(s["id"]): str(s["status"]) for s in card["sections"]}
+
+
+def ta_verdicts() -> dict[Path, dict[str, str]]:
+    """A careful TA's section statuses for each sample notebook (verdicts.toml)."""
+    out: dict[Path, dict[str, str]] = {}
+    for folder in SOURCES:
+        raw = tomllib.loads((folder / "verdicts.toml").read_text(encoding="utf-8"))
+        for name, verdict in raw.items():
+            out[folder / name] = {sid: str(verdict[sid]) for sid in SECTION_IDS if sid in verdict}
+    return out
+
+
+def check_verdicts(
+    copies: Sequence[Copy], runs: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """Compare every run's scorecards: with each other, across copies, and with the TA."""
+    first_label, first = next(iter(runs.items()))
+    missing = {label: len(copies) - len(cards) for label, cards in runs.items()}
+    differing = [
+        f"{copy.student} ({label} vs {first_label})"
+        for label, cards in runs.items()
+        for copy in copies
+        if copy.student in cards
+        and copy.student in first
+        and (cards[copy.student]["score"], statuses(cards[copy.student]))
+        != (first[copy.student]["score"], statuses(first[copy.student]))
+    ]
+    by_origin: dict[Path, set[str]] = {}
+    for copy in copies:
+        if copy.student in first:
+            card = first[copy.student]
+            by_origin.setdefault(copy.origin, set()).add(
+                json.dumps([card["score"], statuses(card)])
+            )
+    inconsistent = sorted(str(o.relative_to(ROOT)) for o, v in by_origin.items() if len(v) > 1)
+    ta = ta_verdicts()
+    agree = total = 0
+    disagreements = []
+    for copy in copies:
+        expected, graded = ta.get(copy.origin), first.get(copy.student)
+        if expected is None or graded is None:
+            continue
+        got = statuses(graded)
+        for sid, status in expected.items():
+            total += 1
+            if got.get(sid) == status:
+                agree += 1
+            else:
+                disagreements.append(f"{copy.student} {sid}: grader {got.get(sid)}, TA {status}")
+    scores = Counter(int(card["score"]) for card in first.values())
+    return {
+        "scorecards": {label: len(cards) for label, cards in runs.items()},
+        "missing": missing,
+        "runs_differing": differing,
+        "copies_inconsistent": inconsistent,
+        "ta_sections_agree": agree,
+        "ta_sections_total": total,
+        "ta_disagreements": disagreements,
+        "score_counts": dict(sorted(scores.items(), reverse=True)),
+        "grader_failures": sum(
+            any(str(e).startswith(GRADER_FAILURE) for e in card.get("errors", []))
+            for card in first.values()
+        ),
+    }
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _mib(n: int) -> str:
+    return f"{n / MIB:,.0f} MiB"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def report(
+    timings: Sequence[Timing],
+    memory: Sequence[tuple[MemoryPeak, int]],
+    verdicts: dict[str, Any],
+    per_origin: list[tuple[str, int, str, int]],
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """Print the tables; return the same numbers for --json."""
+    print_timings(timings, meta)
+    ratios = print_ratios(timings, meta)
+    mem_rows = print_memory(memory)
+    print_verdicts(verdicts, per_origin, meta)
+    return {
+        "meta": meta,
+        "timings": [
+            {**asdict(t), "rate": t.rate, "per_submission": t.per_submission} for t in timings
+        ],
+        "ratios": ratios,
+        "targets": {
+            "speedup_vs_nbclient": TARGET_SPEEDUP_VS_NBCLIENT,
+            "cost_vs_warm": TARGET_COST_VS_WARM,
+            "check_peak_bytes": TARGET_CHECK_PEAK_BYTES,
+            "batch2_peak_bytes": TARGET_BATCH2_PEAK_BYTES,
+        },
+        "memory": mem_rows,
+        "verdicts": verdicts,
+    }
+
+
+def _method(timings: Sequence[Timing], method: str, workers: int | None = None) -> Timing:
+    return next(
+        t
+        for t in timings
+        if t.method == method and (workers is None or t.extra.get("workers") == workers)
+    )
+
+
+def print_timings(timings: Sequence[Timing], meta: dict[str, Any]) -> None:
+    sample = _method(timings, "b").count
+    print(
+        f"\nGrading throughput: {meta['copies']} copies of {meta['originals']} sample notebooks, "
+        f"{meta['cores']} cores, sandbox {meta['sandbox']}, TensorFlow {meta['tensorflow']}, "
+        f"load average before {meta['load_average_before'][0]:.2f}"
+    )
+    print(
+        f"(b) and (c) ran an evenly spaced sample of {sample} of the copies, one after another; "
+        "their rates are per submission. (d) repeats the reference solution.\n"
+        "For (b) and (c), lines starting with % or ! are commented out (Colab-only magics).\n"
+    )
+    head = f"{'method':<34} {'subs':>5} {'seconds':>8} {'subs/s':>7} {'s/sub':>6}  notes"
+    print(head)
+    print("-" * (len(head) + 30))
+    for t in timings:
+        print(
+            f"{t.label:<34} {t.count:>5} {t.seconds:>8.1f} {t.rate:>7.2f} "
+            f"{t.per_submission:>6.2f}  {t.note}"
+        )
+
+
+def print_ratios(timings: Sequence[Timing], meta: dict[str, Any]) -> dict[str, float]:
+    a_w = _method(timings, "a")
+    workers = int(a_w.extra["workers"])
+    a_1 = _method(timings, "a", 1)
+    b, c, d = (_method(timings, m) for m in "bcd")
+    inside = sum(a_w.per_item) / len(a_w.per_item)
+    ratios = {
+        "a_vs_b_throughput": a_w.rate / b.rate,
+        "a1_vs_b_throughput": a_1.rate / b.rate,
+        "a_vs_c_throughput": a_w.rate / c.rate,
+        "a_cost_vs_d": a_w.per_submission / d.per_submission,
+        "a1_cost_vs_d": a_1.per_submission / d.per_submission,
+        "a_in_sandbox_vs_d": inside / d.per_submission,
+    }
+    speedup_ok = ratios["a_vs_b_throughput"] >= TARGET_SPEEDUP_VS_NBCLIENT
+    cost_ok = ratios["a_cost_vs_d"] <= TARGET_COST_VS_WARM
+    w = f"{workers} worker{'s' if workers > 1 else ''}"
+    print("\nRatios (same run; the targets are set for 40 submissions on 2 cores)")
+    rows = [  # (label, ratio, comment, shown only when (a) ran with more than one worker)
+        (f"throughput (a) {w} / (b) nbclient", ratios["a_vs_b_throughput"],
+         f"target >= {TARGET_SPEEDUP_VS_NBCLIENT:g}x: {_verdict(speedup_ok)}", False),
+        ("throughput (a) 1 worker / (b) nbclient", ratios["a1_vs_b_throughput"], "", True),
+        (f"throughput (a) {w} / (c) fresh python", ratios["a_vs_c_throughput"], "", False),
+        (f"s/sub (a) {w} / (d) warm bare limit", ratios["a_cost_vs_d"],
+         f"target <= {TARGET_COST_VS_WARM:g}x: {_verdict(cost_ok)}", False),
+        ("s/sub (a) 1 worker / (d) warm bare limit", ratios["a1_cost_vs_d"],
+         "one process against one process", True),
+    ]  # fmt: skip
+    for label, value, comment, parallel_only in rows:
+        if workers > 1 or not parallel_only:
+            print(f"  {label:<42} {value:6.2f}x   {comment}".rstrip())
+    print(
+        f"  (a) time per submission inside a warm worker (scorecards' duration_s, mean "
+        f"{inside:.2f} s) / (d): {ratios['a_in_sandbox_vs_d']:.2f}x"
+    )
+    ref = meta["reference_in_sandbox_s"]
+    if ref:
+        ratios["a_reference_in_sandbox_vs_d"] = ref / d.per_submission
+        print(
+            f"  the same for the reference solution's copies only (mean {ref:.2f} s, the very code "
+            f"(d) runs): {ratios['a_reference_in_sandbox_vs_d']:.2f}x"
+        )
+    print(
+        f"  (d) imported TensorFlow in {', '.join(f'{s:.1f}' for s in d.extra['import_s'])} s; "
+        f"first, untimed runs took {', '.join(f'{s:.2f}' for s in d.extra['warmup_s'])} s"
+    )
+    print(
+        f"  cells raising, per sampled notebook: (b) {b.extra['cells_with_errors']}, "
+        f"(c) {c.extra['cells_with_errors']}"
+    )
+    return ratios
+
+
+def _is_student(uid: int) -> bool:
+    return uid not in (os.getuid(), -1)
+
+
+def _process_name(process: dict[str, Any]) -> str:
+    uid = int(process["uid"])
+    return f"{process['name']}[uid {uid}]" if _is_student(uid) else str(process["name"])
+
+
+def print_memory(memory: Sequence[tuple[MemoryPeak, int]]) -> list[dict[str, Any]]:
+    print(
+        "\nPeak memory of the whole process tree (sum of PSS, sampled every ~100 ms, untimed runs)"
+    )
+    rows = []
+    for peak, target in memory:
+        ok = peak.peak_bytes < target
+        runs = (
+            f" (peaks of {len(peak.run_peaks_bytes)} runs: "
+            f"{', '.join(f'{b / MIB:.0f}' for b in peak.run_peaks_bytes)} MiB)"
+            if len(peak.run_peaks_bytes) > 1
+            else ""
+        )
+        print(
+            f"  {peak.label}: {_mib(peak.peak_bytes)}{runs}\n"
+            f"    target < {_mib(target)} ({target / 1e6:,.0f} MB): {_verdict(ok)}"
+        )
+        parts = ", ".join(
+            f"{_process_name(p)} {p['pss_bytes'] / MIB:.0f}"
+            for p in sorted(peak.peak_processes, key=lambda p: -int(p["pss_bytes"]))
+        )
+        students = sum(_is_student(p["uid"]) for p in peak.peak_processes)
+        print(
+            f"    at the peak ({peak.peak_at_s:.1f} s in): {len(peak.peak_processes)} processes, "
+            f"{students} of them student code; MiB: {parts}"
+        )
+        print(
+            f"    highest sum while student code ran: {_mib(peak.peak_with_student_bytes)}; "
+            f"{peak.samples} samples in {peak.seconds:.0f} s (one per "
+            f"{peak.mean_interval_s * 1000:.0f} ms); at most {peak.max_processes} processes at "
+            f"once, {peak.pids_seen} seen, {peak.other_uid_pids_seen} of them as a job uid; "
+            f"tree walk: {peak.walk}; a vfork child sharing its parent's memory, not counted "
+            f"again, in {peak.shared_address_spaces} samples"
+        )
+        rows.append({**asdict(peak), "target_bytes": target, "met": ok})
+    return rows
+
+
+def print_verdicts(
+    verdicts: dict[str, Any], per_origin: list[tuple[str, int, str, int]], meta: dict[str, Any]
+) -> None:
+    print(f"\nVerdicts of (a), {meta['workers']} workers (P passed, F failed, E error)")
+    print(f"  {'notebook (copies)':<44} {'score':>5}  {'  '.join(SECTION_IDS)}  TA agrees")
+    for name, score, marks, n in per_origin:
+        print(f"  {name + f' ({n})':<44} {score:>5}  {marks}")
+    counts = ", ".join(f"{score}: {n}" for score, n in verdicts["score_counts"].items())
+    print(f"  copies per score: {counts}")
+    print(
+        f"  scorecards: {verdicts['scorecards']}; copies graded differently between these runs: "
+        f"{len(verdicts['runs_differing'])}; notebooks whose copies got different results: "
+        f"{len(verdicts['copies_inconsistent'])}; grader failures: {verdicts['grader_failures']}"
+    )
+    print(
+        f"  sections agreeing with the TA (verdicts.toml): {verdicts['ta_sections_agree']}"
+        f"/{verdicts['ta_sections_total']}"
+    )
+    for line in verdicts["ta_disagreements"][:10] + verdicts["runs_differing"][:10]:
+        print(f"    {line}")
+
+
+def origin_rows(
+    copies: Sequence[Copy], cards: dict[str, dict[str, Any]]
+) -> list[tuple[str, int, str, int]]:
+    """(notebook, score, section marks, copies) per original notebook, for the verdicts table."""
+    ta = ta_verdicts()
+    marks = {"passed": "P", "failed": "F", "error": "E", "timeout": "T", "not_run": "-"}
+    seen: dict[Path, tuple[str, int, str, int]] = {}
+    for copy in copies:
+        card = cards.get(copy.student)
+        if card is None:
+            continue
+        got = statuses(card)
+        expected = ta.get(copy.origin, {})
+        agree = sum(got.get(s) == v for s, v in expected.items())
+        cells = "  ".join(marks.get(got.get(s, ""), "?").center(len(s)) for s in SECTION_IDS)
+        name = str(copy.origin.relative_to(ROOT).parent.parent.name + "/" + copy.origin.name)
+        old = seen.get(copy.origin)
+        row = (
+            name,
+            int(card["score"]),
+            f"{cells}  {agree}/{len(expected)}",
+            1 + (old[3] if old else 0),
+        )
+        seen[copy.origin] = row
+    return list(seen.values())
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python bench/bench.py",
+        description="Batch grading with warm sandboxes against nbclient, a fresh python per "
+        "submission and the warm bare limit; peak memory of the process tree.",
+    )
+    parser.add_argument("--copies", type=int, default=40, help="submissions to grade (default 40)")
+    parser.add_argument(
+        "--workers", type=int, default=cores(), help=f"workers for (a) (default: cores, {cores()})"
+    )
+    parser.add_argument(
+        "--sample", type=int, default=8, help="copies run by (b) and (c) (default 8)"
+    )
+    parser.add_argument(
+        "--warm-runs",
+        type=int,
+        default=10,
+        help="timed runs of (d), half at the start and half at the end (default 10)",
+    )
+    parser.add_argument(
+        "--memory-runs",
+        type=int,
+        default=3,
+        help="memory runs of (e), the highest wins (default 3)",
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers here")
+    parser.add_argument("--quick", action="store_true", help="a fast check: 6 copies, samples of 3")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--exec-notebook", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warm-loop", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.copies, args.sample, args.warm_runs, args.memory_runs = 6, 3, 4, 1
+    if min(args.copies, args.workers, args.sample, args.warm_runs // 2, args.memory_runs) < 1:
+        parser.error(
+            "--copies, --workers, --sample and --memory-runs must be >= 1, --warm-runs >= 2"
+        )
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.exec_notebook is not None:
+        exec_notebook(args.exec_notebook)
+        return 0
+    if args.warm_loop is not None:
+        warm_loop(args.warm_loop, args.runs)
+        return 0
+
+    work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        numbers = benchmark(args, work, argv)
+        if args.json is not None:
+            text = json.dumps(numbers, indent=2, default=str) + "\n"
+            args.json.write_text(text, encoding="utf-8")
+            log(f"numbers written to {args.json}")
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def benchmark(args: argparse.Namespace, work: Path, argv: Sequence[str] | None) -> dict[str, Any]:
+    """Every measurement, in one run; print the report and return its numbers."""
+    load_before = os.getloadavg()
+    originals = sample_notebooks()
+    folder = work / "submissions"
+    copies = build_copies(originals, args.copies, folder)
+    sample = [copies[i] for i in spread(len(copies), args.sample)]
+    scratch = work / "scratch"
+    scratch.mkdir()
+    log(f"{len(copies)} copies of {len(originals)} notebooks in {folder}")
+
+    warm = [warm_block(args.warm_runs // 2, scratch)]  # first: it also warms the page cache
+    timings = []
+    runs: dict[str, dict[str, dict[str, Any]]] = {}
+    for workers in dict.fromkeys([args.workers, 1]):
+        out = work / f"out-{workers}"
+        timings.append(bench_grader(folder, out, len(copies), workers))
+        runs[f"workers={workers}"] = load_cards(out)
+    timings.append(bench_nbclient(sample, scratch))
+    timings.append(bench_fresh_python(sample, scratch))
+    timings.append(bench_check())
+    warm.append(warm_block(args.warm_runs - args.warm_runs // 2, scratch))
+    timings.append(bench_warm(warm))
+    timings.sort(key=lambda t: (t.method, -int(t.extra.get("workers", 0))))
+
+    check_argv: list[str | Path | int] = [sys.executable, GRADE, "check", REFERENCE, "--json"]
+    out_mem = work / "out-memory"
+    batch_argv: list[str | Path | int] = [
+        sys.executable,
+        GRADE,
+        "batch",
+        folder,
+        "--out",
+        out_mem,
+        "--quiet",
+    ]
+    memory = [
+        (
+            measure_memory("(e) grade.py check reference --json", check_argv, args.memory_runs),
+            TARGET_CHECK_PEAK_BYTES,
+        ),
+        (
+            measure_memory(
+                f"(a) grade.py batch, 2 workers, {len(copies)} copies",
+                [*batch_argv, "--workers", 2],
+            ),
+            TARGET_BATCH2_PEAK_BYTES,
+        ),
+    ]
+    runs["memory run, workers=2"] = load_cards(out_mem)
+
+    first = runs[f"workers={args.workers}"]
+    reference_times = [
+        float(first[c.student]["duration_s"])
+        for c in copies
+        if c.origin.name == "reference_solution.ipynb" and c.student in first
+    ]
+    meta = {
+        "command": " ".join(
+            ["python", "bench/bench.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "copies": len(copies),
+        "originals": len(originals),
+        "sample": [c.student for c in sample],
+        "cores": cores(),
+        "workers": args.workers,
+        "sandbox": ", ".join(
+            sorted({str(c["environment"].get("sandbox")) for c in first.values()})
+        ),
+        "python": platform.python_version(),
+        "tensorflow": metadata.version("tensorflow"),
+        "nbclient": metadata.version("nbclient"),
+        "ipykernel": metadata.version("ipykernel"),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "reference_in_sandbox_s": (
+            sum(reference_times) / len(reference_times) if reference_times else None
+        ),
+    }
+    verdicts = check_verdicts(copies, runs)
+    return report(timings, memory, verdicts, origin_rows(copies, first), meta)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
