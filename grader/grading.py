@@ -8,12 +8,13 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import io
+import os
 import platform
 import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -391,6 +392,24 @@ def _tail(result: SandboxResult, limit: int) -> str:
     return text
 
 
+@contextlib.contextmanager
+def _pytest_environment() -> Iterator[None]:
+    """No plugin autoloading and no PYTEST_ADDOPTS while the checks run."""
+    saved = {
+        key: os.environ.get(key) for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")
+    }
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 _LOADED_CHECKS: list[Path] = []
 _UNUSED_PLUGINS = (
     "doctest", "junitxml", "pastebin", "stepwise", "setuponly", "setupplan", "faulthandler",
@@ -417,7 +436,12 @@ def run_checks(
     report = JSONReport()
     console = io.StringIO()
     # pytest.main is not thread-safe (sys.modules, stdout): batch workers take turns here.
-    with _PYTEST_LOCK, contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+    with (
+        _PYTEST_LOCK,
+        _pytest_environment(),
+        contextlib.redirect_stdout(console),
+        contextlib.redirect_stderr(console),
+    ):
         exit_code = pytest.main(
             [
                 str(assignment.checks_dir),
@@ -436,6 +460,10 @@ def run_checks(
                 "no:unraisableexception",
                 "-qq",
                 "--no-header",
+                # Only the plugins named here: not whatever else is installed (pytest-benchmark
+                # would run git for every submission), nor the instructor's PYTEST_ADDOPTS.
+                "-p",
+                "pytest_jsonreport.plugin",
                 "--json-report-file=none",
                 # Only outcomes and our metadata are read: skip collecting the rest.
                 "--json-report-omit",

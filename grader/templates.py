@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jupytext
 import nbformat
 
 from grader.errors import AssignmentError
@@ -82,6 +81,8 @@ def render_templates(reference: Path) -> Templates:
     ipynb = nbformat.writes(nb) + "\n"  # type: ignore[no-untyped-call]
     # No jupytext header: it records jupytext's version, which would make the file differ by machine.
     nb.metadata["jupytext"] = {"notebook_metadata_filter": "-all", "cell_metadata_filter": "-all"}
+    import jupytext  # only this command needs it: keep it out of every grading process
+
     py: str = jupytext.writes(nb, fmt="py:percent")
     return Templates(ipynb=ipynb, py=py)
 
