@@ -25,11 +25,9 @@ from grader.errors import GraderError, SubmissionError
 from grader.exports.summary import render_summary_csv
 from grader.grading import grade_submission
 from grader.paths import extract_zip, find_submissions, safe_id
-from grader.progress import BatchProgress
 from grader.report import render_student_report, visible_passed
 from grader.scorecard import render_scorecard
 from grader.submission import find_format
-from grader.templates import stale_templates, write_templates
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -201,6 +199,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
         out.mkdir(parents=True, exist_ok=True)
         hide = _hidden_paths(assignment, root, out.resolve())
+        from grader.progress import BatchProgress  # rich: only batches draw progress
+
         # Checks run pytest, which redirects sys.stderr for a moment: keep the real one.
         with BatchProgress(len(found), stream=sys.stderr, quiet=args.quiet) as progress:
             if args.cluster:
@@ -236,6 +236,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
+    from grader.templates import stale_templates, write_templates  # nbformat, jupytext
+
     assignment = load_assignment(args.assignment, assignments_dir=args.assignments_dir)
     if assignment.reference_path is None:
         raise GraderError(f"{assignment.root / 'spec.toml'} names no reference notebook")

@@ -20,8 +20,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import pytest
-from pytest_jsonreport.plugin import JSONReport
 
 from grader.assignment import Assignment
 from grader.checkdata import SectionData
@@ -34,7 +32,6 @@ from grader.harvest import (
     StudentError,
     decode_run,
 )
-from grader.plugin import GraderPlugin, Grading
 from grader.results import CheckResult, parse_report
 from grader.sandbox import Job, JobStep, Runner, Sandbox, SandboxResult
 from grader.scoring import Scorecard, SubmissionInfo, score_sections
@@ -121,7 +118,9 @@ def grade_submission(
     tests. Without one, a sandbox is started for this submission alone, hiding `hide`.
     """
     if runner is None:
-        with Sandbox(harvest_path=assignment.harvest_path, config=config, hide=hide) as sandbox:
+        with Sandbox(
+            harvest_path=assignment.harvest_path, config=config, hide=hide, single_use=True
+        ) as sandbox:
             return grade_submission(
                 path, assignment=assignment, config=config, student=student, runner=sandbox
             )
@@ -431,6 +430,13 @@ def run_checks(
     assignment: Assignment, sections: Mapping[str, SectionData]
 ) -> dict[str, CheckResult]:
     """Run the assignment's checks on harvested sections with pytest, in this trusted process."""
+    # Imported here, not at the top: a single-submission run (Gradescope's 768 MB container)
+    # reaches its memory peak while the student's code runs, before any check does.
+    import pytest
+    from pytest_jsonreport.plugin import JSONReport
+
+    from grader.plugin import GraderPlugin, Grading
+
     grading = Grading(assignment=assignment, sections=sections)
     _forget_other_checks(assignment.checks_dir)
     report = JSONReport()

@@ -153,8 +153,11 @@ class Sandbox:
         config: GraderConfig,
         hide: Sequence[Path] = (),
         slot: int = 0,
+        single_use: bool = False,
     ) -> None:
         self.harvest_path = harvest_path
+        # The zygote itself runs the job (no fork): least memory, one job per start.
+        self.single_use = single_use
         self.config = config
         self.hide = tuple(hide)
         self.slot = slot
@@ -320,7 +323,10 @@ class Sandbox:
             "file_bytes": self.config.max_file_mb * 2**20,
             "processes": self.config.max_processes,
         }
-        sent = self._send({"op": "run", "limits": limits}, [job_r, out_w, err_w, ch_w])
+        direct = self.single_use and self.isolation == "bwrap"  # bwrap's PID namespace reaps
+        sent = self._send(
+            {"op": "run", "limits": limits, "direct": direct}, [job_r, out_w, err_w, ch_w]
+        )
         for fd in (job_r, out_w, err_w, ch_w):
             os.close(fd)
         forked = self._await("forked", timeout=_REPLY_TIMEOUT_S) if sent else None
@@ -350,7 +356,11 @@ class Sandbox:
             self._send({"op": "kill"}) and self._await("killed", timeout=10)
         ):
             self.close()  # the zygote did not answer: kill the whole sandbox, start afresh next time
-        exit_code = self._exit_code(pid) if outcome.end == "crashed" else None
+        if direct:  # the zygote was the student process: nothing to clean, start afresh next time
+            exit_code = self._direct_exit_code() if outcome.end == "crashed" else None
+            self.close()
+        else:
+            exit_code = self._exit_code(pid) if outcome.end == "crashed" else None
         if self._alive() and not (
             self._send({"op": "cleanup"}) and self._await("clean", timeout=_REPLY_TIMEOUT_S)
         ):
@@ -374,6 +384,17 @@ class Sandbox:
             isolation=self.isolation,
             detail=_describe_exit(exit_code) if outcome.end == "crashed" else outcome.detail,
         )
+
+    def _direct_exit_code(self) -> int | None:
+        """How the student process ended when it was the zygote itself (bwrap passes it on)."""
+        if self._proc is None:
+            return None
+        try:
+            code = self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+        # bwrap exits with 128 + n when its child was killed by signal n.
+        return -(code - 128) if code > 128 else code
 
     def _exit_code(self, pid: int) -> int | None:
         end = time.monotonic() + 5

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import nbformat
-
 from grader.errors import SubmissionError
 
 Format = Literal["ipynb", "py"]
@@ -132,11 +130,14 @@ def _read_notebook(text: str) -> tuple[tuple[Cell, ...], str | None]:
             (),
             "the notebook's JSON is not a notebook (no 'cells'); submit the .ipynb file Jupyter saved",
         )
-    if not isinstance(raw.get("nbformat"), int):
-        # Without a version nbformat assumes v1 and drops every cell's code: read it as it is.
+    version = raw.get("nbformat")
+    if not isinstance(version, int) or version >= 4:
+        # nbformat 4 cells are read as they are: the cell type and source are all the grader
+        # needs. (Without a version, nbformat would assume v1 and drop every cell's code.)
         return _cells_from([(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)])
+    import nbformat  # only for old notebooks: it converts nbformat 3 (worksheets) to 4
+
     try:
-        # Converts nbformat 3 (worksheets) and any 4.x minor version to the current 4.x layout.
         nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in nb.cells]
     except Exception:  # nbformat raises many types for odd notebooks; fall back to a lenient read
