@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from grader.sandbox import isolation_available, private_paths
+from grader.isolation import isolation_available, private_paths
 
 
 @dataclass(frozen=True, slots=True)

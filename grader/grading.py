@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
 import importlib.util
-import io
-import os
 import platform
-import sys
-import threading
 import time
 import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +18,7 @@ import numpy as np
 
 from grader.assignment import Assignment
 from grader.checkdata import SectionData
+from grader.checkrun import run_checks
 from grader.config import GraderConfig
 from grader.errors import AssignmentError
 from grader.harvest import (
@@ -32,14 +28,12 @@ from grader.harvest import (
     StudentError,
     decode_run,
 )
-from grader.results import CheckResult, parse_report
 from grader.sandbox import Job, JobStep, Runner, Sandbox, SandboxResult
 from grader.scoring import Scorecard, SubmissionInfo, score_sections
 from grader.sections import Split, split_sections
 from grader.submission import load_submission
 
 GRADER_VERSION = "0.1.0"
-_PYTEST_LOCK = threading.Lock()
 GRADER_FAILURE = (
     "grader failure"  # how a scorecard's errors start when the grader, not the student, failed
 )
@@ -118,12 +112,16 @@ def grade_submission(
     tests. Without one, a sandbox is started for this submission alone, hiding `hide`.
     """
     if runner is None:
-        with Sandbox(
+        # Started on first use: a file that cannot be read never pays for TensorFlow's import.
+        sandbox = Sandbox(
             harvest_path=assignment.harvest_path, config=config, hide=hide, single_use=True
-        ) as sandbox:
+        )
+        try:
             return grade_submission(
                 path, assignment=assignment, config=config, student=student, runner=sandbox
             )
+        finally:
+            sandbox.close()
     started = time.monotonic()
     submission = load_submission(path)
     code = _assignment_code(assignment.root)
@@ -389,107 +387,3 @@ def _tail(result: SandboxResult, limit: int) -> str:
     if len(text) > limit or "characters before this were cut" in text:
         return "[... earlier output was cut ...]\n" + text[-limit:]
     return text
-
-
-@contextlib.contextmanager
-def _pytest_environment() -> Iterator[None]:
-    """No plugin autoloading and no PYTEST_ADDOPTS while the checks run."""
-    saved = {
-        key: os.environ.get(key) for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")
-    }
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    os.environ.pop("PYTEST_ADDOPTS", None)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_LOADED_CHECKS: list[Path] = []
-_UNUSED_PLUGINS = (
-    "doctest", "junitxml", "pastebin", "stepwise", "setuponly", "setupplan", "faulthandler",
-    "recwarn", "unittest", "threadexception", "logging",
-)  # fmt: skip
-
-
-def _forget_other_checks(checks_dir: Path) -> None:
-    """Drop another assignment's check modules from sys.modules (theirs may share our file names)."""
-    if _LOADED_CHECKS and _LOADED_CHECKS[0] != checks_dir:
-        for name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None)
-            if file and Path(file).is_relative_to(_LOADED_CHECKS[0]):
-                del sys.modules[name]
-    _LOADED_CHECKS[:] = [checks_dir]
-
-
-def run_checks(
-    assignment: Assignment, sections: Mapping[str, SectionData]
-) -> dict[str, CheckResult]:
-    """Run the assignment's checks on harvested sections with pytest, in this trusted process."""
-    # Imported here, not at the top: a single-submission run (Gradescope's 768 MB container)
-    # reaches its memory peak while the student's code runs, before any check does.
-    import pytest
-    from pytest_jsonreport.plugin import JSONReport
-
-    from grader.plugin import GraderPlugin, Grading
-
-    grading = Grading(assignment=assignment, sections=sections)
-    _forget_other_checks(assignment.checks_dir)
-    report = JSONReport()
-    console = io.StringIO()
-    # pytest.main is not thread-safe (sys.modules, stdout): batch workers take turns here.
-    with (
-        _PYTEST_LOCK,
-        _pytest_environment(),
-        contextlib.redirect_stdout(console),
-        contextlib.redirect_stderr(console),
-    ):
-        exit_code = pytest.main(
-            [
-                str(assignment.checks_dir),
-                "-c",
-                str(assignment.checks_dir / "pytest.ini"),
-                "--rootdir",
-                str(assignment.checks_dir),
-                "--import-mode=importlib",
-                "--assert=plain",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "no:randomly",
-                # Its end-of-session garbage collection costs ~0.3 s per submission.
-                "-p",
-                "no:unraisableexception",
-                "-qq",
-                "--no-header",
-                # Only the plugins named here: not whatever else is installed (pytest-benchmark
-                # would run git for every submission), nor the instructor's PYTEST_ADDOPTS.
-                "-p",
-                "pytest_jsonreport.plugin",
-                "--json-report-file=none",
-                # Only outcomes and our metadata are read: skip collecting the rest.
-                "--json-report-omit",
-                "log",
-                "streams",
-                "keywords",
-                "collectors",
-                "warnings",
-                "traceback",
-                # Plugins the checks never use: each costs time on every submission.
-                *(f"-pno:{name}" for name in _UNUSED_PLUGINS),
-            ],
-            plugins=[GraderPlugin(grading), report],
-        )
-    if (
-        exit_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
-        or report.report is None
-    ):
-        raise AssignmentError(
-            f"the checks in {assignment.checks_dir} could not run (pytest exit {int(exit_code)}); "
-            f"pytest said:\n{console.getvalue()[-3000:]}"
-        )
-    return parse_report(report.report)

@@ -76,14 +76,18 @@ class _Listener:
 
 
 def _job_processes() -> list[str]:
+    """Live processes running as a job uid (read from status: after setuid /proc/PID is root's)."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid in JOB_UIDS:
-                    out.append(entry.name)
+                status = (entry / "status").read_text()
             except OSError:
                 continue
+            uid = int(status.split("\nUid:")[1].split()[0])
+            state = status.split("\nState:")[1].split()[0]
+            if uid in JOB_UIDS and state != "Z":
+                out.append(entry.name)
     return out
 
 

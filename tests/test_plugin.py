@@ -15,8 +15,8 @@ from pytest_jsonreport.plugin import JSONReport
 
 from grader.assignment import Assignment, load_assignment_dir
 from grader.checkdata import SectionData
+from grader.checkrun import run_checks
 from grader.errors import AssignmentError
-from grader.grading import run_checks
 from grader.harvest import SectionHarvest, StudentError, Value
 from grader.plugin import GraderPlugin, Grading
 from grader.results import CheckResult, parse_report
