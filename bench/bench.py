@@ -472,11 +472,14 @@ def pss_bytes(pid: int) -> int | None:
 
 
 def _describe(pid: int) -> tuple[str, int]:
+    """Name and real uid (from status: a process that switched uid leaves /proc/PID to root)."""
     try:
         with open(f"/proc/{pid}/comm") as f:
             name = f.read().strip()
-        return name, os.stat(f"/proc/{pid}").st_uid
-    except OSError:
+        with open(f"/proc/{pid}/status") as f:
+            uid = next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+        return name, uid
+    except (OSError, StopIteration, ValueError):
         return "?", -1
 
 
@@ -541,8 +544,10 @@ class TreeSampler:
                 sizes[pid] = pss_bytes(pid)
         alive = {pid: size for pid, size in sizes.items() if size is not None}
         for pid in alive:
-            if pid not in self._seen:
-                self._seen[pid] = _describe(pid)
+            # Asked every time: a single-use sandbox's zygote becomes the student process itself.
+            name, uid = _describe(pid)
+            if pid not in self._seen or _is_student(uid):
+                self._seen[pid] = (name, uid)
         total = sum(alive.values())
         r = self.result
         r.samples += 1
