@@ -18,7 +18,7 @@ import pytest
 from conftest import DATA, ROOT, run_grade
 
 from grader.doctor import examine
-from grader.sandbox import isolation_available
+from grader.isolation import isolation_available
 from grader.scorecard import validation_errors
 
 HOSTILE = DATA / "hostile"

@@ -27,7 +27,7 @@ from grader.exports.gradescope import (
     results_validation_errors,
 )
 from grader.exports.gradescope_bundle import SETUP_SH, pinned_requirements
-from grader.sandbox import isolation_available
+from grader.isolation import isolation_available
 from grader.scorecard import validation_errors
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
