@@ -25,6 +25,9 @@ class SectionSpec:
 
     id: str
     title: str
+    # Lines that begin this section's code (`class SubclassModel`): used only when a
+    # submission lost the section's heading, to find where the section starts anyway.
+    starts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,9 @@ def load_assignment_dir(root: Path) -> Assignment:
     meta = _table(raw, "assignment", spec_path)
     sections = tuple(
         SectionSpec(
-            id=_str(s, "id", where("[[sections]]")), title=_str(s, "title", where("[[sections]]"))
+            id=_str(s, "id", where("[[sections]]")),
+            title=_str(s, "title", where("[[sections]]")),
+            starts=tuple(str(x) for x in s.get("starts", ()) if isinstance(x, str)),  # type: ignore[attr-defined]
         )
         for s in _list(raw, "sections", spec_path)
     )

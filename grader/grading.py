@@ -135,7 +135,9 @@ def grade_submission(
         not_run_reason = f"Not run: {submission.name}: {submission.problem}."
         progress.errors.append(not_run_reason)
     else:
-        split = split_sections(submission, assignment.section_ids)
+        split = split_sections(
+            submission, assignment.section_ids, starts={s.id: s.starts for s in assignment.sections}
+        )
         if not split.found_any:
             not_run_reason = (
                 f"Not run: {submission.name} has none of the handout's section headings "
@@ -237,7 +239,13 @@ def _seed(assignment: str, sha256: str) -> int:
 def _notes_from_split(split: Split, assignment: Assignment, notes: dict[str, list[str]]) -> None:
     previous = "the start of the file"
     for section in split.sections:
-        if section.heading is None:
+        if section.recognised_by is not None:
+            notes.setdefault(section.id, []).append(
+                f"No heading for section {section.id} was found; its code was recognised by "
+                f"{section.recognised_by}. Keep the handout's heading ('{section.id} ...') to be sure."
+            )
+            previous = f"section {section.id}"
+        elif section.heading is None:
             notes.setdefault(section.id, []).append(
                 f"No heading for section {section.id} was found; it was graded with the state after "
                 f"{previous}. Keep the handout's heading ('{section.id} ...') to be sure."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,6 +57,7 @@ class Section:
     id: str
     chunks: tuple[Chunk, ...]
     heading: str | None  # where the heading is ("cell 4", "line 12"); None if missing
+    recognised_by: str | None = None  # the start line that stood in for a missing heading
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +86,31 @@ class Split:
         return any(s.heading is not None for s in self.sections)
 
 
-def split_sections(submission: Submission, section_ids: Sequence[str]) -> Split:
-    """Split cells at headings naming one of `section_ids`; other numbered headings are ignored."""
+def split_sections(
+    submission: Submission,
+    section_ids: Sequence[str],
+    *,
+    starts: Mapping[str, Sequence[str]] | None = None,
+) -> Split:
+    """Split cells at headings naming one of `section_ids`; other numbered headings are ignored.
+
+    A section whose heading is missing starts instead at a line from `starts` (its first
+    line of code, like `class SubclassModel`), when the submission has one at column 0.
+    """
+    split = _split(submission, section_ids, {})
+    missing = {
+        sid: tuple(starts[sid])
+        for sid in section_ids
+        if starts and starts.get(sid) and split.section(sid).heading is None
+    }
+    return _split(submission, section_ids, missing) if missing else split
+
+
+def _split(
+    submission: Submission, section_ids: Sequence[str], markers: Mapping[str, Sequence[str]]
+) -> Split:
     known = set(section_ids)
+    recognised: dict[str, str] = {}
     current: str | None = None
     headings: dict[str, str] = {}
     pieces: list[tuple[str | None, Cell, str, int]] = []  # (section, cell, code, line offset)
@@ -100,9 +123,15 @@ def split_sections(submission: Submission, section_ids: Sequence[str]) -> Split:
                     headings.setdefault(current, cell.label)
                     break
             continue
-        for section, code, offset in _split_code_cell(cell.source, known, current):
+        for section, code, offset in _split_code_cell(cell.source, known, current, markers):
             if section != current and section is not None:
-                headings.setdefault(section, _line_label(cell, offset))
+                if section in markers:
+                    recognised.setdefault(
+                        section,
+                        f"`{code.splitlines()[0].strip()[:60]}` at {_line_label(cell, offset)}",
+                    )
+                else:
+                    headings.setdefault(section, _line_label(cell, offset))
                 current = section
             if code.strip():
                 pieces.append((current, cell, code, offset))
@@ -112,7 +141,12 @@ def split_sections(submission: Submission, section_ids: Sequence[str]) -> Split:
         cleaned = strip_magics(code)
         chunks.append(Chunk(i, section, cleaned.source, cleaned.removed, cell, offset))
     sections = tuple(
-        Section(sid, tuple(c for c in chunks if c.section == sid), headings.get(sid))
+        Section(
+            sid,
+            tuple(c for c in chunks if c.section == sid),
+            headings.get(sid),
+            recognised.get(sid),
+        )
         for sid in section_ids
     )
     return Split(
@@ -124,7 +158,7 @@ def split_sections(submission: Submission, section_ids: Sequence[str]) -> Split:
 
 
 def _split_code_cell(
-    source: str, known: set[str], current: str | None
+    source: str, known: set[str], current: str | None, markers: Mapping[str, Sequence[str]]
 ) -> list[tuple[str | None, str, int]]:
     """Split one code cell at column-0 comment headings, if every piece still compiles."""
     lines = source.splitlines(keepends=True)
@@ -145,6 +179,13 @@ def _split_code_cell(
             and _at_top_level(lines, i)
         ):
             found[i] = m["id"]
+        elif i not in inside and current not in markers:
+            for sid, prefixes in markers.items():
+                if (
+                    any(line.startswith(prefix) for prefix in prefixes)
+                    and sid not in found.values()
+                ):
+                    found[i] = sid
     cuts = sorted(found.items())
     if not cuts:
         return [(current, source, 0)]

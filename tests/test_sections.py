@@ -20,10 +20,12 @@ def _split_notebook(tmp_path: Path, cells: list[nbformat.NotebookNode]) -> Split
     return split_sections(load_submission(path), SECTION_IDS)
 
 
-def _split_script(tmp_path: Path, text: str) -> Split:
+def _split_script(
+    tmp_path: Path, text: str, starts: dict[str, tuple[str, ...]] | None = None
+) -> Split:
     path = tmp_path / "student.py"
     path.write_text(text, encoding="utf-8")
-    return split_sections(load_submission(path), SECTION_IDS)
+    return split_sections(load_submission(path), SECTION_IDS, starts=starts)
 
 
 def _code_of(split: Split, section_id: str) -> list[str]:
@@ -328,3 +330,24 @@ def test_split_sections_without_headings_finds_none(tmp_path: Path) -> None:
 def test_split_sections_sections_follow_the_spec_order(tmp_path: Path) -> None:
     split = _split_notebook(tmp_path, [v4.new_markdown_cell("## 1.4 Gradients")])
     assert [s.id for s in split.sections] == list(SECTION_IDS)
+
+
+def test_split_sections_start_line_stands_in_for_a_missing_heading(tmp_path: Path) -> None:
+    text = (
+        "# 1.3.2 Using the Sequential API\nmodel = 'sequential'\n\n"
+        "class SubclassModel:\n    pass\n\nmodel = SubclassModel()\n\n"
+        "# 1.4 Automatic differentiation\nx = 3\n"
+    )
+    split = _split_script(tmp_path, text, {"1.3.3": ("class SubclassModel",)})
+    assert _code_of(split, "1.3.2") == [
+        "# 1.3.2 Using the Sequential API\nmodel = 'sequential'\n\n"
+    ]
+    assert split.section("1.3.3").recognised_by == "`class SubclassModel:` at line 4"
+    assert split.section("1.3.3").heading is None
+
+
+def test_split_sections_start_line_ignored_when_the_heading_is_there(tmp_path: Path) -> None:
+    text = "# 1.3.2 Using\nclass SubclassModel:\n    pass\n# 1.3.3 Subclassing\nm = 1\n"
+    split = _split_script(tmp_path, text, {"1.3.3": ("class SubclassModel",)})
+    assert split.section("1.3.3").recognised_by is None
+    assert split.section("1.3.3").heading == "line 4"
