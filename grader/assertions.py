@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from grader.harvest import StudentError
 
-__all__ = ["StudentCodeError", "assert_close", "assert_shape", "fail", "format_array"]
+__all__ = ["StudentCodeError", "fail", "format_array"]
 
 
 class StudentCodeError(Exception):
@@ -43,45 +41,3 @@ def format_array(value: object, *, digits: int = 4, limit: int = 8) -> str:
             return items[0]
         return f"[{', '.join(items)}{more}] (shape {tuple(value.shape)})"
     return repr(value)
-
-
-def assert_shape(
-    found: Sequence[int], expected: Sequence[int], *, what: str, hint: str = ""
-) -> None:
-    """Fail unless `found` equals `expected`, saying which is which."""
-    __tracebackhide__ = True
-    if tuple(found) != tuple(expected):
-        fail(
-            f"{what} has shape {tuple(found)}, expected {tuple(expected)}"
-            + (f": {hint}" if hint else "")
-        )
-
-
-def assert_close(
-    found: np.ndarray,
-    expected: np.ndarray,
-    *,
-    what: str,
-    hint: str = "",
-    rtol: float = 1e-4,
-    atol: float = 1e-5,
-) -> None:
-    """Fail unless `found` matches `expected` in shape and value (NaN never matches)."""
-    __tracebackhide__ = True
-    found = np.asarray(found)
-    expected = np.asarray(expected)
-    if found.shape != expected.shape:
-        fail(
-            f"{what} has shape {found.shape}, expected {expected.shape}"
-            + (f": {hint}" if hint else "")
-        )
-    if found.dtype.kind not in "biufc":
-        fail(f"{what} is not numeric (dtype {found.dtype})")
-    ok = np.allclose(
-        found.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol, equal_nan=False
-    )
-    if not ok:
-        fail(
-            f"{what} is {format_array(found)}, expected {format_array(expected)}"
-            + (f": {hint}" if hint else "")
-        )

@@ -78,6 +78,14 @@ class Assignment:
     def template_path(self, suffix: str) -> Path:
         return self.root / f"template{suffix}"
 
+    def private_paths(self) -> list[Path]:
+        """What student code must not see: the reference, the checks (hidden ones included),
+        the generator of the unseen inputs, and the hints."""
+        paths = [self.checks_dir, self.inputs_path, self.root / "hints.py"]
+        if self.reference_path is not None:
+            paths.append(self.reference_path.parent)
+        return [p for p in paths if p.exists()]
+
 
 def list_assignments(assignments_dir: Path = ASSIGNMENTS_DIR) -> list[str]:
     """Return the names of the assignment folders (those with a spec.toml)."""

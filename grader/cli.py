@@ -151,15 +151,6 @@ def _config(args: argparse.Namespace, assignment: Assignment) -> GraderConfig:
     )
 
 
-def _hidden_paths(assignment: Assignment, *extra: Path) -> list[Path]:
-    """What student code must not see: the reference, the checks (hidden ones included), the
-    unseen inputs' generator and hints, and whatever the caller adds (submissions, output)."""
-    paths = [*extra, assignment.checks_dir, assignment.inputs_path, assignment.root / "hints.py"]
-    if assignment.reference_path is not None:
-        paths.append(assignment.reference_path.parent)
-    return [p for p in paths if p.exists()]
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment, assignments_dir=args.assignments_dir)
     path: Path = args.submission
@@ -171,7 +162,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         assignment=assignment,
         config=_config(args, assignment),
         student=safe_id(path.stem),
-        hide=_hidden_paths(assignment),
+        hide=assignment.private_paths(),
     )
     if args.json:
         print(json.dumps(render_scorecard(card), indent=2, ensure_ascii=False))
@@ -198,7 +189,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if not found:
             raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
         out.mkdir(parents=True, exist_ok=True)
-        hide = _hidden_paths(assignment, root, out.resolve())
+        hide = [root, out.resolve(), *assignment.private_paths()]
         from grader.progress import BatchProgress  # rich: only batches draw progress
 
         # Checks run pytest, which redirects sys.stderr for a moment: keep the real one.

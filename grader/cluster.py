@@ -43,11 +43,7 @@ def grade_on_worker(
     with _SANDBOX_LOCK:  # one job at a time per worker process: its sandbox is not shared
         if key not in _SANDBOXES:
             inbox = Path(tempfile.mkdtemp(prefix="grader-dask-inbox-"))
-            hide = [
-                inbox,
-                *([assignment.reference_path.parent] if assignment.reference_path else []),
-            ]
-            hide += [assignment.checks_dir, assignment.inputs_path]
+            hide = [inbox, *assignment.private_paths()]
             _SANDBOXES[key] = (
                 Sandbox(harvest_path=assignment.harvest_path, config=settings, hide=hide),
                 inbox,

@@ -116,9 +116,7 @@ class GradescopeCommand:
             return EXIT_OK
         # The student's process must not see the checks (their feedback is theirs to keep
         # hidden), the unseen inputs, the reference, or the results file it could forge.
-        hide = [results.parent.resolve(), assignment.checks_dir, assignment.inputs_path]
-        if assignment.reference_path is not None and assignment.reference_path.exists():
-            hide.append(assignment.reference_path.parent)
+        hide = [results.parent.resolve(), *assignment.private_paths()]
         card = grade_submission(
             chosen.path,
             assignment=assignment,

@@ -377,20 +377,6 @@ class Sandbox:
         return self._exits.pop(pid, None)
 
 
-def run_job(
-    job: Job,
-    *,
-    harvest_path: Path,
-    config: GraderConfig,
-    section_timeout_s: float,
-    deadline: float,
-    hide: Sequence[Path] = (),
-) -> SandboxResult:
-    """Run one job in a sandbox of its own (a cold start: TensorFlow is imported for it alone)."""
-    with Sandbox(harvest_path=harvest_path, config=config, hide=hide) as sandbox:
-        return sandbox.run(job, section_timeout_s=section_timeout_s, deadline=deadline)
-
-
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     events: tuple[Event, ...]
