@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tomllib
+import types
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from grader.errors import AssignmentError
+from grader.status import Visibility
 
-Visibility = Literal["visible", "hidden"]
+if TYPE_CHECKING:
+    from grader.run.decode import StudentError
 
 #: The folder that holds one sub-folder per assignment in a source checkout.
 ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
@@ -124,43 +132,63 @@ def load_assignment_dir(root: Path) -> Assignment:
         raise AssignmentError(f"{spec_path} is missing: every assignment needs a spec") from None
     except tomllib.TOMLDecodeError as exc:
         raise AssignmentError(f"{spec_path}: invalid TOML ({exc}); fix the spec file") from None
-
-    def where(key: str) -> str:
-        return f"{spec_path}: {key}"
-
     meta = _table(raw, "assignment", spec_path)
+    sections = _sections(raw, spec_path)
+    files = _files(meta, root, spec_path)
+    reference = meta.get("reference")
+    limits_raw = raw.get("limits", {})
+    return Assignment(
+        name=_str(meta, "name", f"{spec_path}: [assignment]"),
+        title=_str(meta, "title", f"{spec_path}: [assignment]"),
+        root=root,
+        sections=sections,
+        checks=_checks(raw, spec_path, [s.id for s in sections]),
+        limits=Limits(
+            section_timeout_s=float(limits_raw.get("section_timeout_s", 60)),
+            submission_timeout_s=float(limits_raw.get("submission_timeout_s", 300)),
+        ),
+        harvest_path=files["harvest"],
+        inputs_path=files["inputs"],
+        checks_dir=files["checks"],
+        reference_path=(root / str(reference)).resolve() if reference else None,
+    )
+
+
+def _sections(raw: dict[str, object], spec_path: Path) -> tuple[SectionSpec, ...]:
+    where = f"{spec_path}: [[sections]]"
     sections = tuple(
         SectionSpec(
-            id=_str(s, "id", where("[[sections]]")),
-            title=_str(s, "title", where("[[sections]]")),
-            starts=tuple(str(x) for x in s.get("starts", ()) if isinstance(x, str)),  # type: ignore[attr-defined]
+            id=_str(s, "id", where),
+            title=_str(s, "title", where),
+            starts=_strings(s.get("starts", ())),
         )
         for s in _list(raw, "sections", spec_path)
     )
     ids = [s.id for s in sections]
     for sid in ids:
         if not _SECTION_ID.match(sid):
-            raise AssignmentError(
-                f"{where('[[sections]]')}: section id {sid!r} is not like '1.3.1'"
-            )
+            raise AssignmentError(f"{where}: section id {sid!r} is not like '1.3.1'")
     if len(set(ids)) != len(ids):
-        raise AssignmentError(f"{where('[[sections]]')}: section ids repeat: {ids}")
+        raise AssignmentError(f"{where}: section ids repeat: {ids}")
+    return sections
 
+
+def _checks(raw: dict[str, object], spec_path: Path, ids: list[str]) -> tuple[CheckSpec, ...]:
     checks: list[CheckSpec] = []
     for c in _list(raw, "checks", spec_path):
-        cid = _str(c, "id", where("[[checks]]"))
+        cid = _str(c, "id", f"{spec_path}: [[checks]]")
         m = _CHECK_ID.match(cid)
         if not m or m["section"] not in ids:
             raise AssignmentError(
-                f"{where('[[checks]]')}: check id {cid!r} must be '<section id>/<name>' "
+                f"{spec_path}: [[checks]]: check id {cid!r} must be '<section id>/<name>' "
                 f"with a section from {ids}"
             )
         visibility = c.get("visibility", "visible")
         if visibility not in ("visible", "hidden"):
-            raise AssignmentError(f"{where(cid)}: visibility must be 'visible' or 'hidden'")
+            raise AssignmentError(f"{spec_path}: {cid}: visibility must be 'visible' or 'hidden'")
         points = c.get("points")
         if not isinstance(points, int | float) or points < 0:
-            raise AssignmentError(f"{where(cid)}: points must be a number >= 0")
+            raise AssignmentError(f"{spec_path}: {cid}: points must be a number >= 0")
         checks.append(
             CheckSpec(
                 id=cid,
@@ -172,37 +200,26 @@ def load_assignment_dir(root: Path) -> Assignment:
         )
     if len({c.id for c in checks}) != len(checks):
         raise AssignmentError(f"{spec_path}: check ids repeat")
+    return tuple(checks)
 
-    limits_raw = raw.get("limits", {})
-    limits = Limits(
-        section_timeout_s=float(limits_raw.get("section_timeout_s", 60)),
-        submission_timeout_s=float(limits_raw.get("submission_timeout_s", 300)),
-    )
+
+def _files(meta: dict[str, object], root: Path, spec_path: Path) -> dict[str, Path]:
     files = {
         key: root / str(meta.get(key, default))
         for key, default in (
-            ("harvest", "harvest.py"),
+            ("harvest", "sandboxed/harvest.py"),
             ("inputs", "inputs.py"),
             ("checks", "checks"),
         )
     }
     for key, path in files.items():
         if not path.exists():
-            raise AssignmentError(f"{where('assignment.' + key)}: {path} does not exist")
-    reference = meta.get("reference")
-    reference_path = (root / str(reference)).resolve() if reference else None
-    return Assignment(
-        name=_str(meta, "name", where("[assignment]")),
-        title=_str(meta, "title", where("[assignment]")),
-        root=root,
-        sections=sections,
-        checks=tuple(checks),
-        limits=limits,
-        harvest_path=files["harvest"],
-        inputs_path=files["inputs"],
-        checks_dir=files["checks"],
-        reference_path=reference_path,
-    )
+            raise AssignmentError(f"{spec_path}: assignment.{key}: {path} does not exist")
+    return files
+
+
+def _strings(raw: object) -> tuple[str, ...]:
+    return tuple(x for x in raw if isinstance(x, str)) if isinstance(raw, list | tuple) else ()
 
 
 def _table(raw: dict[str, object], key: str, path: Path) -> dict[str, object]:
@@ -224,3 +241,38 @@ def _str(raw: dict[str, object], key: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise AssignmentError(f"{where}: missing string field {key!r}")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentCode:
+    """The assignment's trusted modules, imported in the grader's process: inputs and hints."""
+
+    make_inputs: Callable[[np.random.Generator], Mapping[str, object]]
+    hint_for: Callable[[StudentError], str | None]
+
+
+@cache
+def load_assignment_code(root: Path) -> AssignmentCode:
+    """Import the assignment's `inputs.py` and optional `hints.py`, once per process."""
+    inputs = _import(root / "inputs.py", "inputs")
+    make_inputs = getattr(inputs, "make_inputs", None)
+    if not callable(make_inputs):
+        raise AssignmentError(f"{root / 'inputs.py'} must define make_inputs(rng)")
+    hints_path = root / "hints.py"
+    hint_for: Callable[[StudentError], str | None] = _no_hint
+    if hints_path.exists():
+        hint_for = getattr(_import(hints_path, "hints"), "hint_for", _no_hint)
+    return AssignmentCode(make_inputs, hint_for)
+
+
+def _no_hint(error: StudentError) -> str | None:
+    return None
+
+
+def _import(path: Path, name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_assignment_{path.parent.name}_{name}", path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

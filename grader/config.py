@@ -16,4 +16,3 @@ class GraderConfig:
     max_file_mb: int = 64  # largest file the student process may write in its scratch folder
     output_tail_chars: int = 4000  # how much of the student's printed output a scorecard keeps
     max_harvest_mb: int = 64  # largest harvest message the parent accepts from the child
-    allow_network: bool = False  # student code may open network connections

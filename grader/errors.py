@@ -2,9 +2,12 @@
 
     GraderError                  anything the CLI reports in one line, without a traceback
     ├── AssignmentError          an assignment folder is incomplete or inconsistent
-    ├── SubmissionError          a submission file cannot be found or read
-    │   └── SplitError           a submission has none of the assignment's section headings
-    └── SandboxError             the sandbox itself failed (not the student's code)
+    ├── SubmissionError          a submission file or folder cannot be found or read
+    │   └── NoSubmissionError    a Gradescope upload holds nothing to grade (tell the student)
+    ├── SandboxError             the sandbox itself failed (not the student's code)
+    ├── ScorecardReadError       a scorecards folder is missing, empty or holds a bad file
+    ├── RosterError              a Canvas roster is missing or not a gradebook export
+    └── BundleError              the Gradescope bundle cannot be built from this checkout
 
 A student's own exception is never a GraderError: it becomes a section status.
 """
@@ -13,9 +16,12 @@ from __future__ import annotations
 
 __all__ = [
     "AssignmentError",
+    "BundleError",
     "GraderError",
+    "NoSubmissionError",
+    "RosterError",
     "SandboxError",
-    "SplitError",
+    "ScorecardReadError",
     "SubmissionError",
 ]
 
@@ -29,12 +35,24 @@ class AssignmentError(GraderError):
 
 
 class SubmissionError(GraderError):
-    """A submission file cannot be found or read."""
+    """A submission file or folder cannot be found or read."""
 
 
-class SplitError(SubmissionError):
-    """A submission has none of the assignment's section headings."""
+class NoSubmissionError(SubmissionError):
+    """The Gradescope submission folder holds no notebook or script to grade."""
 
 
 class SandboxError(GraderError):
     """The sandbox could not start or talk to the child process."""
+
+
+class ScorecardReadError(GraderError):
+    """A scorecards folder is missing, empty, or holds a file that is not a valid scorecard."""
+
+
+class RosterError(GraderError):
+    """A roster file is missing or is not a Canvas gradebook export."""
+
+
+class BundleError(GraderError):
+    """The Gradescope bundle cannot be built from this checkout."""

@@ -1,61 +1,14 @@
-"""Turn an assignment spec, section harvests and check results into a Scorecard. All policy is here."""
+"""Turn an assignment spec, section harvests and check results into section scores. All policy is here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from grader.assignment import Assignment, Visibility
-from grader.harvest import SectionHarvest
-from grader.results import CheckResult, Status
-
-
-@dataclass(frozen=True, slots=True)
-class CheckScore:
-    id: str
-    title: str
-    score: float
-    max_score: float
-    status: Status
-    visibility: Visibility
-    feedback: str
-
-
-@dataclass(frozen=True, slots=True)
-class SectionScore:
-    id: str
-    title: str
-    score: float
-    max_score: float
-    status: Status
-    feedback: str  # section-level: why it did not run, what the student's code raised, notes
-    checks: tuple[CheckScore, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionInfo:
-    path: str  # the file name as given
-    format: str
-    sha256: str
-
-
-@dataclass(frozen=True, slots=True)
-class Scorecard:
-    """One student's result; `grader.scorecard` writes it as JSON."""
-
-    assignment: str
-    student: str
-    submission: SubmissionInfo
-    score: float
-    max_score: float
-    sections: tuple[SectionScore, ...]
-    errors: tuple[str, ...]
-    environment: Mapping[str, str]
-    graded_at: str
-    duration_s: float
-    output_tail: str
-    late: bool = False  # Canvas marked the submission late
-
+from grader.assignment import Assignment
+from grader.checks.results import CheckResult
+from grader.run.decode import SectionHarvest
+from grader.scorecards import CheckScore, SectionScore
+from grader.status import Status
 
 _STATE_STATUS: dict[str, Status] = {"timeout": "timeout", "crashed": "error", "not_run": "not_run"}
 
@@ -147,3 +100,22 @@ def _section_feedback(
     if status == "passed" and not lines:
         return "All checks passed."
     return "\n".join(line for line in lines if line)
+
+
+def visible_status(section: SectionScore) -> Status:
+    """A section's status as a student sees it, counting only the checks they are shown.
+
+    A section whose code raised, timed out or did not run says so; otherwise it passed when
+    every visible check passed (a hidden check that failed is not revealed by the status).
+    """
+    shown = [c for c in section.checks if c.visibility == "visible"]
+    if section.status in ("error", "timeout", "not_run") or not shown:
+        return section.status
+    return "passed" if all(c.status == "passed" for c in shown) else "failed"
+
+
+def visible_passed(sections: Sequence[SectionScore]) -> bool:
+    """Whether every visible check passed (what `check` exits 0 on)."""
+    return all(
+        c.status == "passed" for s in sections for c in s.checks if c.visibility == "visible"
+    )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.canvas_names import CanvasName, parse_canvas_name
-from grader.paths import safe_id
+from grader.intake.names import CanvasName, parse_canvas_name, safe_id
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT, TINY_DIR, run_grade
 
-from grader.scorecard import validation_errors
+from grader.scorecards import validation_errors
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 

@@ -12,10 +12,10 @@ import pytest
 from conftest import DATA, TINY_DIR, run_grade
 
 from grader.assignment import load_assignment_dir
-from grader.cluster import grade_batch_on_cluster
+from grader.batch.cluster import grade_batch_on_cluster
 from grader.config import GraderConfig
-from grader.paths import find_submissions
-from grader.scorecard import validation_errors
+from grader.intake.files import find_submissions
+from grader.scorecards import validation_errors
 
 distributed = pytest.importorskip("distributed")
 

@@ -10,8 +10,8 @@ from conftest import DATA, ROOT
 from grader.assignment import Assignment
 from grader.config import GraderConfig
 from grader.grading import grade_submission
-from grader.sandbox import Job, SandboxResult
-from grader.scorecard import render_scorecard, validation_errors
+from grader.run.sandbox import Job, SandboxResult
+from grader.scorecards import render_scorecard, validation_errors
 
 SECTION_IDS = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
 FAST = GraderConfig(section_timeout_s=60, submission_timeout_s=180)

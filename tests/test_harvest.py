@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from grader.harvest import (
+from grader.run.decode import (
     MAX_DEPTH,
     HarvestFormatError,
     StudentError,
@@ -16,7 +16,7 @@ from grader.harvest import (
     Value,
     decode_value,
 )
-from grader.probe import encode_array
+from grader.sandboxed.probe import encode_array
 
 
 def _locate(chunk: int, line: int | None) -> tuple[str, str]:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT, run_grade
 
-from grader.doctor import examine
-from grader.isolation import isolation_available
-from grader.scorecard import validation_errors
+from grader.run.doctor import examine
+from grader.run.isolation import isolation_available
+from grader.scorecards import validation_errors
 
 HOSTILE = DATA / "hostile"
 LIMITS = (

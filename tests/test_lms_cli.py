@@ -12,7 +12,7 @@ import pytest
 from conftest import DATA, TINY_DIR, load_scorecards, run_grade
 
 from grader.exports.gradescope import results_validation_errors
-from grader.isolation import isolation_available
+from grader.run.isolation import isolation_available
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 #: Canvas download names for the tiny fixtures, and one file named by hand.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.magics import strip_magics
+from grader.intake.magics import strip_magics
 
 
 def _compiles(source: str) -> bool:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError
-from grader.paths import extract_zip, find_submissions, safe_id
+from grader.intake.files import extract_zip, find_submissions
+from grader.intake.names import safe_id
 
 # --- safe_id ----------------------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 from grader.assignment import Assignment, load_assignment_dir
-from grader.checkdata import SectionData
-from grader.checkrun import run_checks
+from grader.checks.data import SectionData
+from grader.checks.plugin import GraderPlugin, Grading
+from grader.checks.results import CheckResult, parse_report
+from grader.checks.runner import run_checks
 from grader.errors import AssignmentError
-from grader.harvest import SectionHarvest, StudentError, Value
-from grader.plugin import GraderPlugin, Grading
-from grader.results import CheckResult, parse_report
+from grader.run.decode import SectionHarvest, StudentError, Value
 
 SPEC = """\
 [assignment]
@@ -38,7 +38,7 @@ title = "Greeting"
 CHECKS = """\
 import pytest
 
-from grader.assertions import fail
+from grader.checks.assertions import fail
 
 
 @pytest.fixture
@@ -110,7 +110,8 @@ def _make_assignment(root: Path, *, check_ids: list[str], checks: str = CHECKS) 
     root.mkdir()
     spec = SPEC + "".join(f'\n[[checks]]\nid = "{cid}"\npoints = 1\n' for cid in check_ids)
     (root / "spec.toml").write_text(spec, encoding="utf-8")
-    (root / "harvest.py").write_text("HARVESTERS = {}\n", encoding="utf-8")
+    (root / "sandboxed").mkdir()
+    (root / "sandboxed" / "harvest.py").write_text("HARVESTERS = {}\n", encoding="utf-8")
     (root / "inputs.py").write_text("def make_inputs(rng):\n    return {}\n", encoding="utf-8")
     (root / "checks").mkdir()
     (root / "checks" / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
@@ -207,7 +208,7 @@ def test_run_checks_spec_check_without_test_is_usage_error(tmp_path: Path) -> No
 
 INLINE = """\
 import pytest
-from grader.assertions import StudentCodeError
+from grader.checks.assertions import StudentCodeError
 
 
 @pytest.mark.check("1.1/passes")

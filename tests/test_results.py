@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.results import CheckResult, Status, parse_report
+from grader.checks.results import CheckResult, parse_report
+from grader.status import Status
 
 
 def _test(outcome: str, **metadata: str) -> dict[str, object]:

@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 
 from grader.exports.summary import render_summary_csv
-from grader.scorecard import SCHEMA_PATH, render_scorecard, validation_errors, write_scorecard
-from grader.scoring import CheckScore, Scorecard, SectionScore, SubmissionInfo
+from grader.scorecards import (
+    SCHEMA_PATH,
+    CheckScore,
+    Scorecard,
+    SectionScore,
+    SubmissionInfo,
+    render_scorecard,
+    validation_errors,
+    write_scorecard,
+)
 
 SECTION_IDS = ["1.1", "1.2"]
 

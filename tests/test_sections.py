@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from grader.sections import Split, Step, split_sections
-from grader.submission import load_submission
+from grader.intake.sections import Split, Step, split_sections
+from grader.intake.submission import load_submission
 
 SECTION_IDS = ("1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4")
 

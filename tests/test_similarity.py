@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.similarity import Code, SimilarityOptions, find_similar, load_code, tokenize
+from grader.exports.similarity import Code, SimilarityOptions, find_similar, load_code, tokenize
 
 TEMPLATE = """\
 import tensorflow as tf

@@ -11,7 +11,7 @@ import pytest
 from nbformat import v3, v4
 
 from grader.errors import SubmissionError
-from grader.submission import MAX_BYTES, load_submission
+from grader.intake.submission import MAX_BYTES, load_submission
 
 
 def _write_v4(path: Path, cells: list[nbformat.NotebookNode], *, minor: int) -> Path:

@@ -10,10 +10,15 @@ import pytest
 from nbformat import v4
 
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment_dir
+from grader.authoring.templates import (
+    render_templates,
+    stale_templates,
+    strip_solutions,
+    write_templates,
+)
 from grader.errors import AssignmentError
-from grader.sections import split_sections
-from grader.submission import load_submission
-from grader.templates import render_templates, stale_templates, strip_solutions, write_templates
+from grader.intake.sections import split_sections
+from grader.intake.submission import load_submission
 
 LAB = ASSIGNMENTS_DIR / "lab1-part1"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SUBMISSIONS, load_scorecards, run_grade
 
-from grader.scorecard import validation_errors
+from grader.scorecards import validation_errors
 
 SECTION_IDS = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.harvest import StudentError
+from grader.run.decode import StudentError
 
 _ADD_WEIGHT = re.compile(r"add_weight\(\s*(?P<q>['\"])(?P<name>[^'\"]*)(?P=q)\s*,\s*")
 

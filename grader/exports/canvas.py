@@ -10,19 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.canvas_names import CanvasName, parse_canvas_name
-from grader.errors import GraderError
-from grader.exports.gradescope import points
+from grader.errors import RosterError
 from grader.exports.summary import cell
-from grader.scoring import Scorecard
+from grader.intake.names import CanvasName, parse_canvas_name
+from grader.scorecards import Scorecard, points
 
 #: The identity columns of Canvas's gradebook CSV, in Canvas's order; the assignment column follows.
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 _POINTS_POSSIBLE = "Points Possible"
-
-
-class RosterError(GraderError):
-    """A roster file is missing or is not a Canvas gradebook export."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,9 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grader.canvas_names import parse_canvas_name
-from grader.exports.gradescope import points
 from grader.exports.summary import cell
-from grader.scoring import Scorecard
+from grader.intake.names import parse_canvas_name
+from grader.scorecards import Scorecard, points
 
 
 @dataclass(frozen=True, slots=True)

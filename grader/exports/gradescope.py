@@ -1,24 +1,21 @@
-"""Render a Scorecard as Gradescope's results.json, and find the file a student uploaded."""
+"""Render a Scorecard as Gradescope's results.json."""
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from grader.errors import SubmissionError
-from grader.paths import find_submissions
 from grader.schemas import schema_errors
-from grader.scoring import CheckScore, Scorecard, SectionScore
+from grader.scorecards import CheckScore, Scorecard, SectionScore, points
+from grader.scoring import visible_status
+from grader.terminal import strip_ansi
 
 GradescopeVisibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 VISIBILITIES: tuple[GradescopeVisibility, ...] = get_args(GradescopeVisibility)
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "gradescope.schema.json"
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # TensorFlow colours some error messages
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 _HIDDEN_WHEN: dict[GradescopeVisibility, str] = {
     "hidden": "their results are not shown to students",
@@ -28,51 +25,9 @@ _HIDDEN_WHEN: dict[GradescopeVisibility, str] = {
 }
 
 
-class NoSubmissionError(SubmissionError):
-    """The Gradescope submission folder holds no notebook or script to grade."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChosenSubmission:
-    """The file graded from a Gradescope upload, and the other candidates that were not."""
-
-    path: Path
-    ignored: tuple[Path, ...]
-
-
-def choose_submission(folder: Path) -> ChosenSubmission:
-    """Pick the file to grade from an upload: a notebook before a script, then by name.
-
-    Raises:
-        NoSubmissionError: the folder holds nothing to grade (the student's mistake: tell them).
-        SubmissionError: the folder does not exist (the caller's mistake).
-    """
-    if not folder.is_dir():
-        raise SubmissionError(
-            f"{folder}: no such submission folder; pass --submission DIR when not on Gradescope"
-        )
-    found = sorted(
-        (f.path for f in find_submissions(folder)),
-        key=lambda p: (p.suffix.lower() != ".ipynb", len(p.relative_to(folder).parts), str(p)),
-    )
-    if not found:
-        names = sorted(p.name for p in folder.rglob("*") if p.is_file())[:5]
-        raise NoSubmissionError(
-            "No notebook (.ipynb) or Python script (.py) was found in your submission"
-            + (f" (found: {', '.join(names)})" if names else "")
-            + ". Upload the .ipynb file you worked in and submit again."
-        )
-    return ChosenSubmission(found[0], tuple(found[1:]))
-
-
 def results_validation_errors(document: object) -> list[str]:
     """Every way `document` breaks Gradescope's results.json specification."""
     return schema_errors(SCHEMA_PATH, document)
-
-
-def points(x: float) -> int | float:
-    """A score as JSON writes it: whole numbers as ints, others to 4 decimals (as scorecards do)."""
-    return int(x) if float(x).is_integer() else round(x, 4)
 
 
 def render_results(
@@ -134,7 +89,7 @@ def _test(
         "score": points(check.score),
         "max_score": points(check.max_score),
         "status": "passed" if check.status == "passed" else "failed",
-        "output": _ANSI.sub("", output),
+        "output": strip_ansi(output),
         "tags": [f"section {section.id}", check.visibility],
         "visibility": hidden_visibility if check.visibility == "hidden" else "visible",
     }
@@ -163,9 +118,7 @@ def _summary(
     lines.append("")
     for section in card.sections:
         shown = [c for c in section.checks if c.visibility == "visible"]
-        status = section.status
-        if status not in ("error", "timeout", "not_run") and shown:
-            status = "passed" if all(c.status == "passed" for c in shown) else "failed"
+        status = visible_status(section)
         mark = _MARK.get(status, "NOT RUN")
         lines.append(
             f"[{mark}] {section.id} {section.title} "
@@ -183,4 +136,4 @@ def _summary(
         lines.append("")
         for note in extra:
             lines.extend(textwrap.wrap(f"Note: {note}", width, subsequent_indent="  "))
-    return _ANSI.sub("", "\n".join(lines) + "\n")
+    return strip_ansi("\n".join(lines) + "\n")

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import GraderError
+from grader.errors import BundleError
 
 #: The source checkout the bundle copies: grade.py, grader/, pyproject.toml, README.md.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -81,10 +81,6 @@ cd "$ROOT/source"
 exec "$PYTHON" grade.py gradescope --submission "$ROOT/submission" \
   --results "$ROOT/results/results.json" @ARGS@
 """
-
-
-class BundleError(GraderError):
-    """The Gradescope bundle cannot be built from this checkout."""
 
 
 @dataclass(frozen=True, slots=True)

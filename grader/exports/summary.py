@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from grader.scoring import Scorecard
+from grader.scorecards import Scorecard
 
 #: Characters that make a spreadsheet treat a cell as a formula (CSV injection).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

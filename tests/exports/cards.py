@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from grader.results import Status
-from grader.scorecard import write_scorecard
-from grader.scoring import CheckScore, Scorecard, SectionScore, SubmissionInfo
+from grader.scorecards import CheckScore, Scorecard, SectionScore, SubmissionInfo, write_scorecard
+from grader.status import Status
 
 #: (check id, title, points, visibility) of the fake assignment, by section.
 SECTIONS: dict[str, tuple[str, list[tuple[str, str, float, str]]]] = {

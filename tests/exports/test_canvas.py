@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from exports.cards import make_card
-from grader.exports.canvas import IDENTITY_COLUMNS, RosterError, read_roster, render_canvas_csv
+from grader.errors import RosterError
+from grader.exports.canvas import IDENTITY_COLUMNS, read_roster, render_canvas_csv
 
 ROSTER = """\ufeffStudent,ID,SIS User ID,SIS Login ID,Integration ID,Section,Lab 1 Part 1 (4411),Current Score
     Points Possible,,,,,,100,(read only)

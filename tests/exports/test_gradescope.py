@@ -16,19 +16,18 @@ import pytest
 from conftest import DATA, SUBMISSIONS, TINY_DIR, run_grade
 
 from exports.cards import make_card
-from grader.errors import SubmissionError
+from grader.errors import NoSubmissionError, SubmissionError
 from grader.exports.gradescope import (
     VISIBILITIES,
     GradescopeVisibility,
-    NoSubmissionError,
-    choose_submission,
     render_failure_results,
     render_results,
     results_validation_errors,
 )
 from grader.exports.gradescope_bundle import SETUP_SH, pinned_requirements
-from grader.isolation import isolation_available
-from grader.scorecard import validation_errors
+from grader.intake.files import choose_submission
+from grader.run.isolation import isolation_available
+from grader.scorecards import validation_errors
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
@@ -201,7 +200,7 @@ def test_bundle_layout_is_what_gradescope_expects(tiny_bundle: Path) -> None:
     for name in ("setup.sh", "run_autograder"):
         assert name in infos  # at the root of the zip, not in a folder
         assert (infos[name].external_attr >> 16) & stat.S_IXUSR
-    assert {"grade.py", "grader/cli.py", "grader/gradescope.schema.json"} <= set(infos)
+    assert {"grade.py", "grader/cli/__init__.py", "grader/gradescope.schema.json"} <= set(infos)
     assert "assignments/tiny/spec.toml" in infos
     assert not [n for n in infos if "reference" in n or "__pycache__" in n]
     assert "tensorflow==" in requirements

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from exports.cards import make_card
-from grader.exports.report import feedback_groups, render_report
-from grader.scoring import Scorecard
-from grader.similarity import Code, SimilarityOptions, SimilarityResult, find_similar
+from grader.exports.class_report import feedback_groups, render_report
+from grader.exports.similarity import Code, SimilarityOptions, SimilarityResult, find_similar
+from grader.scorecards import Scorecard
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import require
 
-from grader.assertions import fail
-from grader.checkdata import SectionData, dtype_of, is_tensor, shape_of, short_type, summary_of
+from grader.checks.assertions import fail
+from grader.checks.data import SectionData
+from grader.checks.values import dtype_of, is_tensor, shape_of, short_type, summary_of
 
 FLOATS = ("float16", "float32", "float64", "bfloat16")
 
@@ -15,7 +15,7 @@ def _tensor(
     section: SectionData, name: str, *, rank: int, dtypes: tuple[str, ...], example: str
 ) -> tuple[int, ...]:
     __tracebackhide__ = True
-    desc = require(section, name)
+    desc = section.require(name)
     if not is_tensor(desc):
         fail(f"`{name}` is a {short_type(desc)}, expected a tf.Tensor: create it with {example}")
     shape = shape_of(desc)

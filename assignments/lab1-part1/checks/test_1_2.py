@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from conftest import assigned_from_call, outcome, require, tensor_value
 
-from grader.assertions import fail, format_array
-from grader.checkdata import SectionData
+from grader.checks.assertions import assigned_from_call, fail, format_array, outcome, tensor_value
+from grader.checks.data import SectionData
 
 HANDOUT_CASES = 1  # the first case is the handout's (1.5, 2.5)
 SCALAR_CASES = slice(2, 4)  # case 1 is the visible check's extra pair
@@ -33,7 +32,7 @@ def _value(spec: dict[str, object]) -> np.ndarray:
 
 def _check_cases(section: SectionData, cases: Sequence[int]) -> None:
     __tracebackhide__ = True
-    func = require(section, "func")
+    func = section.require("func")
     if not (isinstance(func, dict) and func.get("callable")):
         fail("`func` is not a function: define it with `def func(a, b):`")
     calls = section.get("calls")
@@ -70,7 +69,7 @@ def test_func_on_handout_inputs(section_1_2: SectionData) -> None:
 
 @pytest.mark.check("1.2/e-out")
 def test_e_out_is_func_result(section_1_2: SectionData) -> None:
-    found = tensor_value(require(section_1_2, "e_out"), what="`e_out`")
+    found = tensor_value(section_1_2.require("e_out"), what="`e_out`")
     if not assigned_from_call(section_1_2.source, "e_out", "func"):
         fail("`e_out` must be the result of calling your function: e_out = func(a, b)")
     if found.shape != () or not np.isclose(float(found), 6.0, rtol=1e-5):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import describe_mismatch, numeric, outcome, require, sigmoid, subclasses
 
-from grader.assertions import fail
-from grader.checkdata import SectionData, short_type
-from grader.harvest import StudentError
+from grader.checks.assertions import describe_mismatch, fail, numeric, outcome, sigmoid, subclasses
+from grader.checks.data import SectionData
+from grader.checks.values import short_type
+from grader.run.decode import StudentError
 
 HANDOUT = 0  # the first probe uses the handout's input [[1, 2]] and 3 outputs
 
@@ -16,7 +16,7 @@ HANDOUT = 0  # the first probe uses the handout's input [[1, 2]] and 3 outputs
 def _probe(section: SectionData, i: int) -> tuple[dict[str, object], np.ndarray, int]:
     """Probe i: what the layer did, its input x and its output count n."""
     __tracebackhide__ = True
-    cls = require(section, "class", name="OurDenseLayer")
+    cls = section.require("class", name="OurDenseLayer")
     if not subclasses(cls.get("mro") if isinstance(cls, dict) else None, "Layer"):
         fail(
             "`OurDenseLayer` must subclass tf.keras.layers.Layer: class OurDenseLayer(tf.keras.layers.Layer)"

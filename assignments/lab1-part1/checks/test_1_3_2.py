@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import describe_mismatch, numeric, outcome, require, sigmoid
 
-from grader.assertions import fail, format_array
-from grader.checkdata import SectionData, type_names
+from grader.checks.assertions import (
+    describe_mismatch,
+    fail,
+    format_array,
+    numeric,
+    outcome,
+    sigmoid,
+)
+from grader.checks.data import SectionData
+from grader.checks.values import type_names
 
 N_OUTPUTS = 3
 
 
 def _model(section: SectionData) -> dict[str, object]:
     __tracebackhide__ = True
-    model = require(section, "model")
+    model = section.require("model")
     assert isinstance(model, dict)
     names = type_names(model)
     if not any(n.endswith(".Sequential") for n in names):
@@ -88,8 +95,8 @@ def test_model_is_sequential_dense_sigmoid(section_1_3_2: SectionData) -> None:
 @pytest.mark.check("1.3.2/model-output")
 def test_model_output_matches_own_weights(section_1_3_2: SectionData) -> None:
     layer = _dense(_model(section_1_3_2))
-    found = numeric(require(section_1_3_2, "model_output"), what="`model_output`")
-    x_input = numeric(require(section_1_3_2, "x_input"), what="`x_input`")
+    found = numeric(section_1_3_2.require("model_output"), what="`model_output`")
+    x_input = numeric(section_1_3_2.require("x_input"), what="`x_input`")
     if x_input.shape != (1, 2):
         fail(
             f"`x_input` has shape {list(x_input.shape)}, expected [1, 2]: x_input = tf.constant([[1, 2.]], "

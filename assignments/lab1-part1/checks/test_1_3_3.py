@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import describe_mismatch, numeric, outcome, require, sigmoid, subclasses
 
-from grader.assertions import fail
-from grader.checkdata import SectionData, type_names
+from grader.checks.assertions import describe_mismatch, fail, numeric, outcome, sigmoid, subclasses
+from grader.checks.data import SectionData
+from grader.checks.values import type_names
 
 HANDOUT, UNSEEN = 0, 1
 
@@ -16,7 +16,7 @@ def _probe(
     section: SectionData, cls_name: str, i: int
 ) -> tuple[dict[str, object], np.ndarray, int]:
     __tracebackhide__ = True
-    info = require(section, cls_name)
+    info = section.require(cls_name)
     assert isinstance(info, dict)
     if not subclasses(info.get("mro"), "Model"):
         fail(f"`{cls_name}` must subclass tf.keras.Model: class {cls_name}(tf.keras.Model)")

@@ -6,10 +6,10 @@ import ast
 
 import numpy as np
 import pytest
-from conftest import numeric, require, tensor_value
 
-from grader.assertions import fail, format_array
-from grader.checkdata import SectionData, is_variable, short_type
+from grader.checks.assertions import fail, format_array, numeric, tensor_value
+from grader.checks.data import SectionData
+from grader.checks.values import is_variable, short_type
 
 HANDOUT_STEPS = 500
 TOLERANCE = 1e-2  # |x - x_f| after SGD; 500 steps at lr 1e-2 get within ~1e-3 from |x0 - x_f| < 10
@@ -53,14 +53,14 @@ def _tape_gradient_assigns(source: str) -> tuple[bool, bool]:
 def _sgd(section: SectionData) -> tuple[float, float, np.ndarray]:
     """(final x, x_f, history) after the SGD loop."""
     __tracebackhide__ = True
-    x_desc = require(section, "x")
+    x_desc = section.require("x")
     x = numeric(x_desc, what="`x`")
     if not is_variable(x_desc):
         fail(f"`x` is a {short_type(x_desc)}, expected a tf.Variable updated with x.assign(new_x)")
     if x.size != 1:
         fail(f"`x` has shape {list(x.shape)}, expected a single value")
-    x_f = float(numeric(require(section, "x_f"), what="`x_f`").reshape(-1)[0])
-    history_desc = require(section, "history")
+    x_f = float(numeric(section.require("x_f"), what="`x_f`").reshape(-1)[0])
+    history_desc = section.require("history")
     history = numeric(
         history_desc,
         what="`history`",
@@ -71,7 +71,7 @@ def _sgd(section: SectionData) -> tuple[float, float, np.ndarray]:
 
 @pytest.mark.check("1.4/gradient-value")
 def test_gradient_value(section_1_4: SectionData) -> None:
-    desc = require(section_1_4, "dy_dx")
+    desc = section_1_4.require("dy_dx")
     if short_type(desc) == "NoneType":
         fail(
             "`dy_dx` is None: tape.gradient(y, x) returns None when y was not computed inside the "
@@ -84,7 +84,7 @@ def test_gradient_value(section_1_4: SectionData) -> None:
 
 @pytest.mark.check("1.4/gradient-tape")
 def test_gradient_from_tape(section_1_4: SectionData) -> None:
-    require(section_1_4, "dy_dx")
+    section_1_4.require("dy_dx")
     has_tape, from_tape = _tape_gradient_assigns(section_1_4.source)
     if not has_tape:
         fail(
@@ -133,7 +133,7 @@ def test_history_records_steps(section_1_4: SectionData) -> None:
 @pytest.mark.check("1.4/sgd-trajectory")
 def test_history_is_sgd_trajectory(section_1_4: SectionData) -> None:
     _x, x_f, history = _sgd(section_1_4)
-    lr_desc = require(section_1_4, "learning_rate")
+    lr_desc = section_1_4.require("learning_rate")
     lr = float(numeric(lr_desc, what="`learning_rate`").reshape(-1)[0])
     if history.size < 2:
         fail("`history` needs one entry per step to check the SGD updates")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from grader.assertions import StudentCodeError, fail
-from grader.harvest import StudentError
+from grader.checks.assertions import StudentCodeError, fail
+from grader.run.decode import StudentError
 
 
 def _result(section, i):

@@ -1,0 +1,60 @@
+"""The command line: `python grade.py COMMAND ...` (also `python -m grader` and `tf-autograder`).
+
+Exit codes: 0 success; 1 `check` found a visible check that did not pass (`templates --check`:
+stale templates; `doctor`: weaker isolation); 2 usage or input error (a GraderError, printed as
+one line); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from grader.cli.authoring import TemplatesCommand
+from grader.cli.command import Command
+from grader.cli.doctor import DoctorCommand
+from grader.cli.grading import BatchCommand, CheckCommand
+from grader.cli.lms import ExportCommand, GradescopeBundleCommand, GradescopeCommand, ReportCommand
+from grader.cli.options import EXIT_INTERRUPTED, EXIT_USAGE
+from grader.errors import GraderError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: Every subcommand, in the order `--help` lists them.
+COMMANDS: tuple[Command, ...] = (
+    CheckCommand(),
+    BatchCommand(),
+    TemplatesCommand(),
+    DoctorCommand(),
+    GradescopeCommand(),
+    GradescopeBundleCommand(),
+    ExportCommand(),
+    ReportCommand(),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade.py",
+        description="Autograder for the 'Intro to TensorFlow' lab.",
+        epilog="Exit codes: 0 ok; 1 (check) a visible check did not pass; 2 bad input or usage; "
+        "130 interrupted.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {c.name: c for c in COMMANDS}
+    try:
+        return commands[args.command].run(args)
+    except GraderError as exc:
+        print(f"grade.py {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"grade.py {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

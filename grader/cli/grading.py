@@ -1,0 +1,162 @@
+"""`grade.py check` (one submission, the student's report) and `grade.py batch` (many)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from grader.atomic import write_text
+from grader.batch.cluster import grade_batch_on_cluster
+from grader.batch.local import grade_batch
+from grader.cli.command import SubParsers
+from grader.cli.options import (
+    EXIT_CHECKS_FAILED,
+    EXIT_OK,
+    add_common,
+    assignment_from_args,
+    config_from_args,
+    positive_int,
+)
+from grader.errors import SubmissionError
+from grader.exports.student_report import render_student_report
+from grader.exports.summary import render_summary_csv
+from grader.grading import grade_submission
+from grader.intake.files import extract_zip, find_submissions
+from grader.intake.names import safe_id
+from grader.intake.submission import find_format
+from grader.scorecards import render_scorecard
+from grader.scoring import visible_passed
+
+__all__ = ["BatchCommand", "CheckCommand"]
+
+
+class CheckCommand:
+    """`grade.py check FILE`: grade one submission and print the student's report."""
+
+    name = "check"
+
+    def add_parser(self, sub: SubParsers) -> None:
+        parser = sub.add_parser(
+            self.name,
+            help="self-check one submission and print a report",
+            description="Grade one notebook or script and print a per-section report. "
+            "Hidden checks are counted but not shown. Exit 0 when every "
+            "visible check passes, 1 otherwise, 2 on bad input.",
+        )
+        parser.add_argument("submission", type=Path, help="a .ipynb notebook or .py script")
+        parser.add_argument(
+            "--json", action="store_true", help="print the scorecard as JSON instead"
+        )
+        add_common(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        assignment = assignment_from_args(args)
+        path: Path = args.submission
+        find_format(path)
+        if not path.is_file():
+            raise SubmissionError(f"{path}: no such file; give the path to your .ipynb or .py file")
+        card = grade_submission(
+            path,
+            assignment=assignment,
+            config=config_from_args(args, assignment),
+            student=safe_id(path.stem),
+            hide=assignment.private_paths(),
+        )
+        if args.json:
+            print(json.dumps(render_scorecard(card), indent=2, ensure_ascii=False))
+        else:
+            print(render_student_report(card, title=assignment.title), end="")
+        return EXIT_OK if visible_passed(card.sections) else EXIT_CHECKS_FAILED
+
+
+class BatchCommand:
+    """`grade.py batch DIR|ZIP --out DIR`: a scorecard per submission and `summary.csv`."""
+
+    name = "batch"
+
+    def add_parser(self, sub: SubParsers) -> None:
+        parser = sub.add_parser(
+            self.name,
+            help="grade a folder or .zip of submissions",
+            description="Grade every .ipynb/.py in a folder or zip: writes "
+            "OUT/<student>.json and OUT/summary.csv. Exit 0 when grading "
+            "completed, whatever the scores; 2 on bad input.",
+        )
+        parser.add_argument("input", type=Path, help="a folder or a .zip of submissions")
+        parser.add_argument("--out", type=Path, required=True, help="folder for the scorecards")
+        parser.add_argument("--quiet", action="store_true", help="no progress lines")
+        parser.add_argument(
+            "--cluster",
+            metavar="ADDRESS",
+            help="grade on a Dask cluster (e.g. tcp://scheduler:8786) instead of this machine's "
+            "cores; the cluster's workers decide how many run at once",
+        )
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="skip submissions whose scorecard in --out was made from the same file (after an interrupted batch)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=positive_int,
+            metavar="N",
+            help=f"submissions graded at once on this machine (default: the number of cores, {os.cpu_count() or 1})",
+        )
+        add_common(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        assignment = assignment_from_args(args)
+        source: Path = args.input
+        out: Path = args.out
+        if args.cluster and args.workers is not None:
+            raise SubmissionError(
+                "--workers does not apply with --cluster: the Dask workers grade one "
+                "submission each (start more with `dask worker --nworkers N`)"
+            )
+        if not source.exists():
+            raise SubmissionError(f"{source}: no such folder or zip file")
+        config = config_from_args(args, assignment)
+        with tempfile.TemporaryDirectory(prefix="grader-batch-") as tmp:
+            if source.is_file() and source.suffix.lower() == ".zip":
+                root = extract_zip(source, Path(tmp))
+            elif source.is_dir():
+                root = source
+            else:
+                raise SubmissionError(f"{source}: expected a folder or a .zip of submissions")
+            found = find_submissions(root)
+            if not found:
+                raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
+            out.mkdir(parents=True, exist_ok=True)
+            hide = [root, out.resolve(), *assignment.private_paths()]
+            from grader.batch.progress import BatchProgress  # rich: only batches draw progress
+
+            # Checks run pytest, which redirects sys.stderr for a moment: keep the real one.
+            with BatchProgress(len(found), stream=sys.stderr, quiet=args.quiet) as progress:
+                if args.cluster:
+                    cards = grade_batch_on_cluster(
+                        found,
+                        assignment=assignment,
+                        config=config,
+                        out=out,
+                        scheduler=args.cluster,
+                        resume=args.resume,
+                        on_result=progress.update,
+                    )
+                else:
+                    cards = grade_batch(
+                        found,
+                        assignment=assignment,
+                        config=config,
+                        out=out,
+                        hide=hide,
+                        workers=args.workers or os.cpu_count() or 1,
+                        resume=args.resume,
+                        on_result=progress.update,
+                    )
+            write_text(out / "summary.csv", render_summary_csv(cards, assignment.section_ids))
+            progress.summary(cards, out=str(out))
+        return EXIT_OK

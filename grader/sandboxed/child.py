@@ -1,0 +1,209 @@
+"""The sandboxed student process: run a submission's chunks in order and harvest each section.
+
+Forked by `grader.sandboxed.zygote` for each submission; reads one job (JSON) from a pipe and writes
+events as JSON lines to its channel pipe. It sends only plain data. Nothing here decides
+points: that happens in the grader's process, which trusts none of it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import linecache
+import os
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO
+
+from grader.sandboxed.probe import error_info
+from grader.sandboxed.wire import CHUNK_FILENAME, Event, Marker, Plain
+
+_print = builtins.print
+
+HarvestFn = Callable[[dict[str, object], Plain], Plain]
+
+
+class _Anything:
+    """Stands in for a module that is not installed: every attribute and call is a no-op."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> _Anything:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _Anything(f"{self._name}.{attr}")
+
+    def __call__(self, *args: object, **kwargs: object) -> _Anything:
+        return _Anything(f"{self._name}()")
+
+    def __iter__(self) -> Iterator[object]:
+        yield from ()
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {self._name}>"
+
+
+class _StandInModule(types.ModuleType):
+    def __getattr__(self, attr: str) -> _Anything:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _Anything(f"{self.__name__}.{attr}")
+
+
+class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on `sys.meta_path`: a module no other finder has becomes a harmless stand-in."""
+
+    def __init__(self, stubbed: list[str]) -> None:
+        self.stubbed = stubbed
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not _imported_by_student():
+            return None
+        if fullname.split(".")[0] not in self.stubbed:
+            self.stubbed.append(fullname.split(".")[0])
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = _StandInModule(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+def _imported_by_student() -> bool:
+    """Whether the import being resolved was written in a student chunk.
+
+    Libraries probe for optional packages (`try: import pandas`); standing in for those would
+    make them believe they have them, so only the student's own imports get a stand-in.
+    """
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<frozen importlib") and filename != __file__:
+            return filename.startswith("<student-chunk-")
+        frame = frame.f_back
+    return False
+
+
+def _get_ipython() -> _Anything:
+    return _Anything("get_ipython()")
+
+
+def _display(*objs: object, **kwargs: object) -> None:
+    _print(*objs)
+
+
+class Channel:
+    """The event stream to the parent: one JSON object per line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def send(self, event: dict[str, Plain]) -> None:
+        self._stream.write(json.dumps(event, allow_nan=True) + "\n")
+        self._stream.flush()
+
+
+def run_job(job: dict[str, Plain], channel: Channel, harvesters: dict[str, HarvestFn]) -> None:
+    """Run every step of the job, reporting each one on the channel."""
+    inputs = job["inputs"]
+    steps = job["steps"]
+    assert isinstance(steps, list)
+    assert isinstance(inputs, dict)
+
+    stubbed: list[str] = []
+    sys.meta_path.append(_StandInFinder(stubbed))
+    namespace: dict[str, object] = {
+        "__name__": "__main__",
+        "__builtins__": builtins,
+        "get_ipython": _get_ipython,
+        "display": _display,
+    }
+    for n, step in enumerate(steps):
+        assert isinstance(step, dict)
+        channel.send({Event.KEY: Event.STEP, "n": n})
+        if step["kind"] == "code":
+            chunk = step["chunk"]
+            source = step["source"]
+            assert isinstance(chunk, int)
+            assert isinstance(source, str)
+            before = len(stubbed)
+            error = _run_code(chunk, source, namespace)
+            _flush()
+            channel.send(
+                {
+                    Event.KEY: Event.CODE,
+                    "n": n,
+                    "chunk": chunk,
+                    "error": error,
+                    "stubbed": list(stubbed[before:]),
+                }
+            )
+        else:
+            section = step["section"]
+            assert isinstance(section, str)
+            harvester = harvesters.get(section)
+            if harvester is None:
+                data: Plain = {}
+            else:
+                try:
+                    data = harvester(namespace, inputs.get(section, {}))
+                except Exception as exc:  # a student object broke the harvester itself
+                    data = {Marker.HARVEST_ERROR: error_info(exc)}
+            _flush()
+            channel.send({Event.KEY: Event.HARVEST, "n": n, "section": section, "data": data})
+    channel.send({Event.KEY: Event.DONE})
+
+
+def _run_code(chunk: int, source: str, namespace: dict[str, object]) -> Plain:
+    filename = CHUNK_FILENAME.format(index=chunk)
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+        exec(code, namespace)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt included: they cost the section
+        return error_info(exc)
+    return None
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+
+
+def load_harvesters(path: str) -> dict[str, HarvestFn]:
+    """Import the assignment's harvest module (this imports TensorFlow, but runs no op)."""
+    spec = importlib.util.spec_from_file_location("_assignment_harvest", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the harvest module {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    harvesters = getattr(module, "HARVESTERS", None)
+    if not isinstance(harvesters, dict):
+        raise ImportError(f"{path} defines no HARVESTERS dict")
+    return harvesters
+
+
+def run_forked(job_fd: int, channel_fd: int, harvesters: dict[str, HarvestFn]) -> None:
+    """In a freshly forked child: read the job, run it, and leave without interpreter teardown."""
+    with os.fdopen(job_fd, "rb") as stream:
+        job = json.loads(stream.read())
+    channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8", closefd=True))
+    channel.send({Event.KEY: Event.READY, "pid": os.getpid()})
+    run_job(job, channel, harvesters)
+    _flush()
+    # No teardown: TensorFlow's can take seconds, and student atexit hooks must not run.
+    os._exit(0)

@@ -1,0 +1,224 @@
+"""The warm parent of student processes: imports TensorFlow once, forks one child per submission.
+
+Runs inside the sandbox (under bubblewrap when available), started by `grader.run.sandbox` as
+`python -m grader.sandboxed.zygote`. It has
+imported TensorFlow and the assignment's harvest module but never runs a TensorFlow op, so its
+forked children can (a process that has run an op hangs its forked children). It talks to the
+grader over a Unix socket: each request is one JSON line, with file descriptors attached for
+`run`. Children run as a separate, unprivileged user when the zygote is root, so student code
+can neither signal the zygote nor escape the process limit; the zygote is a child subreaper, so
+every process a student leaves behind becomes its child and is killed before the next one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from grader.sandboxed.child import HarvestFn, load_harvesters, run_forked
+from grader.sandboxed.wire import Control, Op
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_MAX_FDS = 4
+
+
+def _prctl(option: int, value: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the grader's kills still apply
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+class Zygote:
+    """Serve `run`, `kill` and `cleanup` requests from the grader, one job at a time."""
+
+    def __init__(
+        self, control: socket.socket, harvesters: dict[str, HarvestFn], scratch: Path
+    ) -> None:
+        self.control = control
+        self.harvesters = harvesters
+        self.scratch = scratch
+        self.private_tmp = os.environ.get("GRADER_PRIVATE_TMP") == "1"
+        self.uid = int(os.environ.get("GRADER_JOB_UID", "-1"))
+        self.send_lock = threading.Lock()
+        self.job_dir: Path | None = None
+
+    def send(self, event: dict[str, object]) -> None:
+        with self.send_lock:  # the reaper thread sends too; one datagram per event
+            self.control.send(json.dumps(event).encode())
+
+    def serve(self) -> None:
+        threading.Thread(target=self._reap, daemon=True).start()
+        self.send({Control.KEY: Control.ZYGOTE_READY, "pid": os.getpid(), "uid": self.uid})
+        while True:
+            msg, fds, _flags, _addr = socket.recv_fds(self.control, 65536, _MAX_FDS)
+            if not msg:
+                return  # the grader went away
+            request = json.loads(msg)
+            op = request.get(Op.KEY)
+            if op == Op.RUN:
+                self._run(request, fds)
+            elif op == Op.KILL:
+                self._kill_all()
+                self.send({Control.KEY: Control.KILLED})
+            elif op == Op.CLEANUP:
+                self._kill_all()
+                self._wipe()
+                self.send({Control.KEY: Control.CLEAN})
+            for fd in fds:
+                os.close(fd)
+
+    def _run(self, request: dict[str, object], fds: list[int]) -> None:
+        job_fd, out_fd, err_fd, channel_fd = fds
+        self.job_dir = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch))
+        if self.uid >= 0:
+            os.chown(self.job_dir, self.uid, self.uid)
+        limits = request.get("limits")
+        assert isinstance(limits, dict)
+        # A single-use sandbox (one submission, e.g. on Gradescope) becomes the student process
+        # itself: no fork means no copied pages, the least memory.
+        direct = bool(request.get("direct"))
+        pid = os.getpid() if direct else os.fork()
+        if pid != 0:
+            self.send({Control.KEY: Control.FORKED, "pid": pid})
+        if direct or pid == 0:
+            try:  # the student process: never returns
+                self._become_student(job_fd, out_fd, err_fd, channel_fd, limits)
+                run_forked(job_fd, channel_fd, self.harvesters)
+            finally:
+                os._exit(70)
+
+    def _become_student(
+        self, job_fd: int, out_fd: int, err_fd: int, channel_fd: int, limits: dict[str, object]
+    ) -> None:
+        self.control.close()
+        os.setsid()
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        for fd in (devnull, out_fd, err_fd):
+            os.close(fd)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - the child's stdin for its whole life
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        assert self.job_dir is not None
+        os.chdir(self.job_dir)
+        for key in ("HOME", "TMPDIR"):
+            os.environ[key] = str(self.job_dir)
+        tempfile.tempdir = str(self.job_dir)
+        memory = _int(limits, "memory_bytes")
+        address_space = _vm_size() + memory
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        fsize = _int(limits, "file_bytes")
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.uid >= 0:
+            nproc = _int(limits, "processes")
+            os.setgroups([])
+            os.setgid(self.uid)
+            os.setuid(self.uid)
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+    def _reap(self) -> None:
+        """Reap every child (and adopted orphan); report how each one ended."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                time.sleep(0.05)
+                continue
+            code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            self.send({Control.KEY: Control.EXIT, "pid": pid, "code": code})
+
+    def _kill_all(self) -> None:
+        """SIGKILL every descendant: the job, its children, and orphans adopted by us."""
+        me = os.getpid()
+        for _round in range(200):
+            victims = [pid for pid in _descendants(me, self.uid) if pid != me]
+            if not victims:
+                return
+            for pid in victims:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def _wipe(self) -> None:
+        if self.job_dir is not None:
+            shutil.rmtree(self.job_dir, ignore_errors=True)
+            self.job_dir = None
+        if self.private_tmp:  # the sandbox's own /tmp and /dev/shm: nothing may carry over
+            for root in (Path("/tmp"), Path("/dev/shm")):
+                for entry in root.iterdir() if root.is_dir() else ():
+                    if entry == self.scratch or self.scratch.is_relative_to(entry):
+                        continue
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+
+
+def _int(limits: dict[str, object], key: str) -> int:
+    value = limits.get(key)
+    assert isinstance(value, int)
+    return value
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _descendants(me: int, uid: int) -> list[int]:
+    """Our children (orphans included, as we are a subreaper), and every process of the job user."""
+    pids: list[int] = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            owner = os.stat(f"/proc/{entry.name}").st_uid
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me or (uid >= 0 and owner == uid):
+            pids.append(int(entry.name))
+    return pids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.sandboxed.zygote")
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--harvest", required=True)
+    parser.add_argument("--scratch", required=True)
+    args = parser.parse_args()
+    control = socket.socket(fileno=args.control_fd)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        harvesters = load_harvesters(args.harvest)
+    except Exception as exc:  # the assignment's harvest module is broken: the grader's problem
+        failure = {Control.KEY: Control.ZYGOTE_FAILED, "error": f"{type(exc).__name__}: {exc}"}
+        control.send(json.dumps(failure).encode())
+        raise
+    Zygote(control, harvesters, Path(args.scratch)).serve()
+
+
+if __name__ == "__main__":
+    main()
