@@ -669,10 +669,7 @@ def check_verdicts(
         "ta_sections_total": total,
         "ta_disagreements": disagreements,
         "score_counts": dict(sorted(scores.items(), reverse=True)),
-        "grader_failures": sum(
-            "grader_failure" in card
-            for card in first.values()
-        ),
+        "grader_failures": sum("grader_failure" in card for card in first.values()),
     }
 
 
