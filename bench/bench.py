@@ -74,8 +74,9 @@ class Copy:
 
 
 def sample_notebooks() -> list[Path]:
-    """The realistic notebooks to copy: every sample .ipynb except the untouched templates."""
-    found = [
+    """The notebooks to copy: the reference solution, and every sample .ipynb except the
+    untouched templates."""
+    found = [REFERENCE] + [
         p
         for folder in SOURCES
         for p in sorted(folder.glob("*.ipynb"))
@@ -1019,7 +1020,7 @@ def benchmark(args: argparse.Namespace, work: Path, argv: Sequence[str] | None) 
     reference_times = [
         float(first[c.student]["duration_s"])
         for c in copies
-        if c.origin.name == "reference_solution.ipynb" and c.student in first
+        if c.origin == REFERENCE and c.student in first
     ]
     meta = {
         "command": " ".join(

@@ -14,7 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import ROOT
+
+from tests.support import ROOT
 
 
 def _load_bench() -> ModuleType:

@@ -11,15 +11,15 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import DATA, ROOT, run_grade
 
 from grader.run.doctor import examine
 from grader.run.isolation import isolation_available
 from grader.scorecards import validation_errors
+from tests.support import DATA, ROOT, run_grade
 
 HOSTILE = DATA / "hostile"
 LIMITS = (
@@ -126,7 +126,7 @@ def _bad_files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Batch-grade every hostile and broken file once, watching the machine while it runs."""
     inputs = tmp_path_factory.mktemp("hostile-in")
     out = tmp_path_factory.mktemp("hostile-out")
@@ -159,24 +159,24 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     }
 
 
-def _statuses(run: dict[str, object], name: str) -> dict[str, str]:
-    card = run["cards"][name]  # type: ignore[index]
+def _statuses(run: dict[str, Any], name: str) -> dict[str, str]:
+    card = run["cards"][name]
     return {s["id"]: s["status"] for s in card["sections"]}
 
 
-def _feedback(run: dict[str, object], name: str, section: str) -> str:
-    card = run["cards"][name]  # type: ignore[index]
-    return next(s["feedback"] for s in card["sections"] if s["id"] == section)
+def _feedback(run: dict[str, Any], name: str, section: str) -> str:
+    card = run["cards"][name]
+    return str(next(s["feedback"] for s in card["sections"] if s["id"] == section))
 
 
 def test_hostile_batch_finishes_with_a_valid_scorecard_for_every_file(
-    hostile_run: dict[str, object],
+    hostile_run: dict[str, Any],
 ) -> None:
     result = hostile_run["result"]
-    assert result.returncode == 0, result.stderr  # type: ignore[attr-defined]
-    names = {p.name for p in HOSTILE.glob("*.py")} | set(hostile_run["bad"])  # type: ignore[arg-type]
-    assert set(hostile_run["cards"]) == names  # type: ignore[arg-type]
-    for name, card in hostile_run["cards"].items():  # type: ignore[attr-defined]
+    assert result.returncode == 0, result.stderr
+    names = {p.name for p in HOSTILE.glob("*.py")} | set(hostile_run["bad"])
+    assert set(hostile_run["cards"]) == names
+    for name, card in hostile_run["cards"].items():
         assert validation_errors(card) == [], name
         assert len(card["sections"]) == 6, name
 
@@ -195,7 +195,7 @@ def test_hostile_batch_finishes_with_a_valid_scorecard_for_every_file(
     ids=lambda v: v.removesuffix(".py") if isinstance(v, str) and v.endswith(".py") else None,
 )
 def test_hostile_attack_costs_only_its_own_section(
-    hostile_run: dict[str, object], name: str, section: str, status: str, phrase: str
+    hostile_run: dict[str, Any], name: str, section: str, status: str, phrase: str
 ) -> None:
     statuses = _statuses(hostile_run, name)
     assert statuses[section] == status
@@ -204,7 +204,7 @@ def test_hostile_attack_costs_only_its_own_section(
     assert set(others.values()) == {"passed"}, others
 
 
-def test_hostile_fork_bomb_is_contained(hostile_run: dict[str, object]) -> None:
+def test_hostile_fork_bomb_is_contained(hostile_run: dict[str, Any]) -> None:
     statuses = _statuses(hostile_run, "fork_bomb_1_1.py")
     assert statuses["1.1"] != "passed"
     assert statuses["1.2"] == "passed"
@@ -221,9 +221,9 @@ def test_hostile_fork_bomb_is_contained(hostile_run: dict[str, object]) -> None:
     ids=["monkeypatch", "lying-objects", "hardcoded-func", "hardcoded-layer"],
 )
 def test_hostile_tricks_earn_no_points(
-    hostile_run: dict[str, object], name: str, section: str
+    hostile_run: dict[str, Any], name: str, section: str
 ) -> None:
-    card = hostile_run["cards"][name]  # type: ignore[index]
+    card = hostile_run["cards"][name]
     sec = next(s for s in card["sections"] if s["id"] == section)
     assert sec["status"] != "passed"
     checks = {c["id"]: c for c in sec["checks"]}
@@ -234,23 +234,23 @@ def test_hostile_tricks_earn_no_points(
         assert checks["1.3.1/output"]["score"] == 0
 
 
-def test_hostile_output_flood_keeps_a_short_tail(hostile_run: dict[str, object]) -> None:
-    card = hostile_run["cards"]["output_flood_1_1.py"]  # type: ignore[index]
+def test_hostile_output_flood_keeps_a_short_tail(hostile_run: dict[str, Any]) -> None:
+    card = hostile_run["cards"]["output_flood_1_1.py"]
     assert card["score"] == 100
     assert len(card["output_tail"]) < 5000
     assert "earlier output was cut" in card["output_tail"]
 
 
-def test_hostile_nothing_escapes(hostile_run: dict[str, object]) -> None:
+def test_hostile_nothing_escapes(hostile_run: dict[str, Any]) -> None:
     assert hostile_run["leftover"] == [], "student processes outlived the batch"
     assert hostile_run["after"] == hostile_run["before"], "the submissions folder changed"
     assert hostile_run["repo_after"] == hostile_run["repo_before"], (
         "files appeared in the repository"
     )
-    out: Path = hostile_run["out"]  # type: ignore[assignment]
+    out: Path = hostile_run["out"]
     names = {p.name for p in out.iterdir()} - {"summary.csv"}
     assert all(n.endswith(".json") for n in names)
-    assert len(names) == len(hostile_run["cards"])  # type: ignore[arg-type]
+    assert len(names) == len(hostile_run["cards"])
     assert not (out / "DAEMON-WAS-HERE").exists()
     assert not list(Path("/tmp").glob("DAEMON-WAS-HERE"))
     assert not (ROOT / "DAEMON-WAS-HERE").exists()
@@ -259,19 +259,19 @@ def test_hostile_nothing_escapes(hostile_run: dict[str, object]) -> None:
 
 
 @pytest.mark.skipif(not BWRAP, reason="network and file-system isolation need bubblewrap")
-def test_hostile_no_network_and_no_reference(hostile_run: dict[str, object]) -> None:
-    assert hostile_run["listener"].connections == 0  # type: ignore[attr-defined]
-    network = hostile_run["cards"]["network_loopback_1_4.py"]["output_tail"]  # type: ignore[index]
+def test_hostile_no_network_and_no_reference(hostile_run: dict[str, Any]) -> None:
+    assert hostile_run["listener"].connections == 0
+    network = hostile_run["cards"]["network_loopback_1_4.py"]["output_tail"]
     assert "no network" in network
     assert "NETWORK-REACHED" not in network
-    search = hostile_run["cards"]["read_reference_1_4.py"]["output_tail"]  # type: ignore[index]
+    search = hostile_run["cards"]["read_reference_1_4.py"]["output_tail"]
     assert "searched; found" in search
     # Other copies of the repository on this machine are beyond the grader's knowledge; this
     # checkout's reference, which the grader hides, must not be readable.
     assert f"SOLUTION-LEAKED {ROOT / 'reference'}" not in search
 
 
-def test_hostile_bad_files_get_clear_messages(hostile_run: dict[str, object]) -> None:
+def test_hostile_bad_files_get_clear_messages(hostile_run: dict[str, Any]) -> None:
     expectations = {
         "empty.ipynb": "the file is empty",
         "truncated.ipynb": "not valid JSON",
@@ -281,7 +281,7 @@ def test_hostile_bad_files_get_clear_messages(hostile_run: dict[str, object]) ->
         assert set(_statuses(hostile_run, name).values()) == {"not_run"}
         assert phrase in _feedback(hostile_run, name, "1.1")
     assert _statuses(hostile_run, "latin1.py")["1.1"] != "not_run"
-    assert any("Windows-1252" in e for e in hostile_run["cards"]["latin1.py"]["errors"])  # type: ignore[index]
+    assert any("Windows-1252" in e for e in hostile_run["cards"]["latin1.py"]["errors"])
     odd = "-rf $(touch PWNED); 'quote' élève.py"
-    assert hostile_run["cards"][odd]["student"].isascii()  # type: ignore[index]
-    assert os.sep not in hostile_run["cards"][odd]["student"]  # type: ignore[index]
+    assert hostile_run["cards"][odd]["student"].isascii()
+    assert os.sep not in hostile_run["cards"][odd]["student"]

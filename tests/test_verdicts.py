@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, load_scorecards, run_grade
 
 from grader.scorecards import validation_errors
+from tests.support import EXAMPLES, SUBMISSIONS, Card
 
 SECTION_IDS = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
 
@@ -19,14 +18,12 @@ def _verdicts(folder: Path) -> dict[str, dict[str, str]]:
     return {name: {sid: v[sid] for sid in SECTION_IDS} for name, v in raw.items()}
 
 
-def _disagreements(
-    cards: dict[str, dict[str, object]], verdicts: dict[str, dict[str, str]]
-) -> list[str]:
+def _disagreements(cards: dict[str, Card], verdicts: dict[str, dict[str, str]]) -> list[str]:
     out = []
     for name, expected in verdicts.items():
         if name not in cards:
             continue
-        sections = {s["id"]: s for s in cards[name]["sections"]}  # type: ignore[union-attr]
+        sections = {s["id"]: s for s in cards[name]["sections"]}
         for sid, status in expected.items():
             if sections[sid]["status"] != status:
                 out.append(
@@ -39,17 +36,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.tensorflow]
 
 
 def test_verdicts_every_submission_has_a_valid_scorecard(
-    graded_submissions: dict[str, dict[str, object]],
+    graded_submissions: dict[str, Card],
 ) -> None:
     expected = {p.name for p in SUBMISSIONS.iterdir() if p.suffix in (".ipynb", ".py")}
     assert set(graded_submissions) == expected
     for name, card in graded_submissions.items():
         assert validation_errors(card) == [], name
-        assert [s["id"] for s in card["sections"]] == SECTION_IDS  # type: ignore[union-attr]
+        assert [s["id"] for s in card["sections"]] == SECTION_IDS
 
 
 def test_verdicts_agree_with_ta_on_95_percent_of_sections(
-    graded_submissions: dict[str, dict[str, object]],
+    graded_submissions: dict[str, Card],
 ) -> None:
     verdicts = _verdicts(SUBMISSIONS)
     disagreements = _disagreements(graded_submissions, verdicts)
@@ -70,7 +67,7 @@ def test_verdicts_agree_with_ta_on_95_percent_of_sections(
     ids=["notebook", "percent", "plain", "colab-habits", "colab-export"],
 )
 def test_verdicts_correct_work_in_every_format_scores_full(
-    graded_submissions: dict[str, dict[str, object]], name: str
+    graded_submissions: dict[str, Card], name: str
 ) -> None:
     card = graded_submissions[name]
     assert card["score"] == card["max_score"] == 100, _disagreements(
@@ -79,10 +76,10 @@ def test_verdicts_correct_work_in_every_format_scores_full(
 
 
 def test_verdicts_copied_handout_loses_only_the_keras2_section(
-    graded_submissions: dict[str, dict[str, object]],
+    graded_submissions: dict[str, Card],
 ) -> None:
     card = graded_submissions["copied_handout_keras2.ipynb"]
-    statuses = {s["id"]: s["status"] for s in card["sections"]}  # type: ignore[union-attr]
+    statuses = {s["id"]: s["status"] for s in card["sections"]}
     assert statuses == {
         "1.1": "passed",
         "1.2": "passed",
@@ -91,7 +88,7 @@ def test_verdicts_copied_handout_loses_only_the_keras2_section(
         "1.3.3": "passed",
         "1.4": "passed",
     }
-    feedback = next(s["feedback"] for s in card["sections"] if s["id"] == "1.3.1")  # type: ignore[union-attr]
+    feedback = next(s["feedback"] for s in card["sections"] if s["id"] == "1.3.1")
     assert 'add_weight(name="weight", shape=[d, self.n_output_nodes])' in feedback
 
 
@@ -120,17 +117,13 @@ def test_verdicts_copied_handout_loses_only_the_keras2_section(
     ids=lambda v: v if isinstance(v, str) and "/" in v else None,
 )
 def test_verdicts_common_mistakes_are_named(
-    graded_submissions: dict[str, dict[str, object]], name: str, check_id: str, phrase: str
+    graded_submissions: dict[str, Card], name: str, check_id: str, phrase: str
 ) -> None:
-    checks = {c["id"]: c for s in graded_submissions[name]["sections"] for c in s["checks"]}  # type: ignore[union-attr]
+    checks = {c["id"]: c for s in graded_submissions[name]["sections"] for c in s["checks"]}
     assert checks[check_id]["status"] != "passed"
     assert phrase in checks[check_id]["feedback"]
 
 
-def test_verdicts_examples_match_their_ta_verdicts(tmp_path: Path) -> None:
-    examples = ROOT / "examples" / "submissions"
-    result = run_grade("batch", examples, "--out", tmp_path, "--quiet")
-    assert result.returncode == 0, result.stderr
-    cards = load_scorecards(tmp_path)
-    assert _disagreements(cards, _verdicts(examples)) == []
-    assert json.loads((tmp_path / "reference_solution.json").read_text())["score"] == 100
+def test_verdicts_examples_match_their_ta_verdicts(graded_examples: dict[str, Card]) -> None:
+    assert _disagreements(graded_examples, _verdicts(EXAMPLES)) == []
+    assert graded_examples["correct_work.py"]["score"] == 100

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from exports.cards import make_card
 from grader.errors import RosterError
 from grader.exports.canvas import IDENTITY_COLUMNS, read_roster, render_canvas_csv
+from tests.exports.cards import make_card
 
 ROSTER = """\ufeffStudent,ID,SIS User ID,SIS Login ID,Integration ID,Section,Lab 1 Part 1 (4411),Current Score
     Points Possible,,,,,,100,(read only)

@@ -6,8 +6,8 @@ import csv
 import io
 from dataclasses import replace
 
-from exports.cards import make_card
 from grader.exports.gradebook import render_gradebook_csv, section_columns
+from tests.exports.cards import make_card
 
 
 def _table(text: str) -> list[dict[str, str]]:

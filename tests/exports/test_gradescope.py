@@ -11,11 +11,10 @@ import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import DATA, SUBMISSIONS, TINY_DIR, run_grade
 
-from exports.cards import make_card
 from grader.errors import NoSubmissionError, SubmissionError
 from grader.exports.gradescope import (
     VISIBILITIES,
@@ -28,11 +27,13 @@ from grader.exports.gradescope_bundle import SETUP_SH, pinned_requirements
 from grader.intake.files import choose_submission
 from grader.run.isolation import isolation_available
 from grader.scorecards import validation_errors
+from tests.exports.cards import make_card
+from tests.support import DATA, SUBMISSIONS, TINY_DIR, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
 
-def _tests(document: dict[str, object]) -> list[dict[str, object]]:
+def _tests(document: dict[str, object]) -> list[dict[str, Any]]:
     tests = document["tests"]
     assert isinstance(tests, list)
     return tests

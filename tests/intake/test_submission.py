@@ -107,7 +107,8 @@ def test_load_submission_keeps_code_of_notebook_without_version_key(tmp_path: Pa
     path = tmp_path / "handmade.ipynb"
     path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]}))
     sub = load_submission(path)
-    assert sub.problem is not None or [c.source for c in sub.cells] == ["x = 1"]
+    assert sub.problem is None
+    assert [(c.kind, c.source) for c in sub.cells] == [("code", "x = 1")]
 
 
 # --- scripts -----------------------------------------------------------------------------------

@@ -7,23 +7,26 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import DATA, TINY_DIR, run_grade
 
 from grader.assignment import load_assignment_dir
 from grader.batch.cluster import grade_batch_on_cluster
 from grader.config import GraderConfig
 from grader.intake.files import find_submissions
 from grader.scorecards import validation_errors
+from tests.support import DATA, TINY_DIR, run_grade
 
 distributed = pytest.importorskip("distributed")
+if TYPE_CHECKING:
+    from distributed import Client
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.Client]:
+def cluster() -> Iterator[Client]:
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -44,21 +47,26 @@ def _cards(folder: Path) -> dict[str, dict[str, object]]:
     }
 
 
-def test_cluster_batch_matches_local_mode(cluster: distributed.Client, tmp_path: Path) -> None:
+def test_cluster_batch_matches_local_mode(cluster: Client, tmp_path: Path) -> None:
     inputs = DATA / "tiny"
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert run_grade("batch", inputs, "--out", local, "--quiet", *TINY).returncode == 0
     result = run_grade(
-        "batch", inputs, "--out", remote, "--quiet", "--cluster", cluster.scheduler.address, *TINY
+        "batch",
+        inputs,
+        "--out",
+        remote,
+        "--quiet",
+        "--cluster",
+        cluster.scheduler_info()["address"],
+        *TINY,
     )
     assert result.returncode == 0, result.stderr
     assert _cards(remote) == _cards(local)
     assert (remote / "summary.csv").read_text().splitlines()[0].startswith("student,file,score")
 
 
-def test_cluster_worker_death_loses_no_submission(
-    cluster: distributed.Client, tmp_path: Path
-) -> None:
+def test_cluster_worker_death_loses_no_submission(cluster: Client, tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     for n in range(6):
@@ -81,7 +89,7 @@ def test_cluster_worker_death_loses_no_submission(
         assignment=load_assignment_dir(TINY_DIR / "tiny"),
         config=GraderConfig(section_timeout_s=20, submission_timeout_s=60),
         out=out,
-        scheduler=cluster.scheduler.address,
+        scheduler=cluster.scheduler_info()["address"],
         on_result=kill_one_worker,
     )
     assert killed

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from exports.cards import make_card
 from grader.exports.class_report import feedback_groups, render_report
 from grader.exports.similarity import Code, SimilarityOptions, SimilarityResult, find_similar
 from grader.scorecards import Scorecard
+from tests.exports.cards import make_card
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None

@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, TINY_DIR, load_scorecards, run_grade
 
 from grader.exports.gradescope import results_validation_errors
 from grader.run.isolation import isolation_available
+from tests.support import DATA, TINY_DIR, load_scorecards, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 #: Canvas download names for the tiny fixtures, and one file named by hand.

@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, TINY_DIR, run_grade
 
 from grader.scorecards import validation_errors
+from tests.support import DATA, ROOT, TINY_DIR, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import DATA, ROOT, TINY_DIR, run_grade
+from tests.support import DATA, ROOT, TINY_DIR, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_grade
+
+from tests.support import ROOT, run_grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.tensorflow]
 

@@ -1,0 +1,1 @@
+"""Tests of grader/authoring: templates from the reference."""

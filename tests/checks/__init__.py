@@ -1,0 +1,1 @@
+"""Tests of grader/checks: the pytest plugin and its results."""

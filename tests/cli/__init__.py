@@ -1,0 +1,1 @@
+"""Tests of grader/cli: the commands as a user runs them."""

@@ -1,0 +1,1 @@
+"""Tests of grader/intake: loading, splitting and naming submissions."""

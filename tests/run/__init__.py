@@ -1,0 +1,1 @@
+"""Tests of grader/run: the sandbox and what comes back from it."""
