@@ -36,6 +36,9 @@ class SectionSpec:
     # Lines that begin this section's code (`class SubclassModel`): used only when a
     # submission lost the section's heading, to find where the section starts anyway.
     starts: tuple[str, ...] = ()
+    # The names the handout has this section define (`sport`, `func`, `y`, ...), in order: the
+    # section's outputs, which its checks require, and what finds it when headings are missing.
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,9 @@ class CheckSpec:
     points: float
     visibility: Visibility
     title: str
+    # Section outputs this check needs: when one is missing (the code raised before defining
+    # it), the check fails and says which error prevented it.
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +167,7 @@ def _sections(raw: dict[str, object], spec_path: Path) -> tuple[SectionSpec, ...
             id=_str(s, "id", where),
             title=_str(s, "title", where),
             starts=_strings(s.get("starts", ())),
+            outputs=_strings(s.get("outputs", ())),
         )
         for s in _list(raw, "sections", spec_path)
     )
@@ -196,6 +203,7 @@ def _checks(raw: dict[str, object], spec_path: Path, ids: list[str]) -> tuple[Ch
                 points=float(points),
                 visibility=visibility,
                 title=str(c.get("title", cid)),
+                requires=_strings(c.get("requires", ())),
             )
         )
     if len({c.id for c in checks}) != len(checks):
