@@ -257,6 +257,8 @@ class AssignmentCode:
 
     make_inputs: Callable[[np.random.Generator], Mapping[str, object]]
     hint_for: Callable[[StudentError], str | None]
+    # The hidden checks' inputs (`make_hidden_inputs` in inputs.py): left out of a student release.
+    make_hidden_inputs: Callable[[np.random.Generator], Mapping[str, object]] | None = None
 
 
 @cache
@@ -270,7 +272,8 @@ def load_assignment_code(root: Path) -> AssignmentCode:
     hint_for: Callable[[StudentError], str | None] = _no_hint
     if hints_path.exists():
         hint_for = getattr(_import(hints_path, "hints"), "hint_for", _no_hint)
-    return AssignmentCode(make_inputs, hint_for)
+    hidden = getattr(inputs, "make_hidden_inputs", None)
+    return AssignmentCode(make_inputs, hint_for, hidden if callable(hidden) else None)
 
 
 def _no_hint(error: StudentError) -> str | None:

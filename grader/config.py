@@ -15,4 +15,5 @@ class GraderConfig:
     max_processes: int = 256  # process/thread limit of the student process tree
     max_file_mb: int = 64  # largest file the student process may write in its scratch folder
     output_tail_chars: int = 4000  # how much of the student's printed output a scorecard keeps
-    max_harvest_mb: int = 64  # largest harvest message the parent accepts from the child
+    max_message_mb: int = 8  # largest single answer the parent accepts from the student process
+    max_run_mb: int = 32  # all answers of one run together

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import importlib.metadata
 import platform
 import time
@@ -14,16 +13,18 @@ from pathlib import Path
 import numpy as np
 
 from grader import __version__
-from grader.assignment import Assignment, load_assignment_code
+from grader.assignment import Assignment, AssignmentCode, load_assignment_code
 from grader.checks.data import SectionData
 from grader.checks.runner import run_checks
 from grader.config import GraderConfig
 from grader.intake.sections import Split, split_notes, split_sections
 from grader.intake.submission import Submission, load_submission
+from grader.intake.tamper import scan_split
 from grader.run.sandbox import Runner, Sandbox
 from grader.run.settle import Settled, limit_hint, settle
-from grader.scorecards import Scorecard, SectionScore, SubmissionInfo
+from grader.scorecards import Integrity, Scorecard, SectionScore, SubmissionInfo
 from grader.scoring import score_sections
+from grader.secret import seed_for
 
 __all__ = ["grade_submission", "grader_failure"]
 
@@ -55,14 +56,13 @@ def grade_submission(
         )
         return _scorecard(submission, student, assignment, sections, [reason], started=started)
     code = load_assignment_code(assignment.root)
-    inputs = dict(
-        code.make_inputs(np.random.default_rng(_seed(assignment.name, submission.sha256)))
-    )
+    inputs = _inputs(code, assignment.name, submission.sha256)
     with _sandbox(runner, assignment=assignment, config=config, hide=hide) as run:
         settled = settle(
             split,
             section_ids=assignment.section_ids,
             inputs=inputs,
+            outputs={s.id: s.outputs for s in assignment.sections},
             runner=run,
             config=config,
             hint_for=lambda error: limit_hint(error, config) or code.hint_for(error),
@@ -74,12 +74,21 @@ def grade_submission(
         for r in results.values()
         if r.internal_error
     ]
-    notes = split_notes(split, assignment.section_ids[0])
+    notes = split_notes(split)
     for sid, extra in settled.notes.items():
         notes.setdefault(sid, []).extend(extra)
+    errors += [f"Before section {assignment.section_ids[0]}: {note}" for note in notes.pop("", [])]
     sections = score_sections(assignment, harvests=settled.harvests, results=results, notes=notes)
+    integrity = Integrity(leads=scan_split(split), violation=settled.violation)
     return _scorecard(
-        submission, student, assignment, sections, errors, settled=settled, started=started
+        submission,
+        student,
+        assignment,
+        sections,
+        errors,
+        settled=settled,
+        started=started,
+        integrity=integrity or Integrity(),
     )
 
 
@@ -159,6 +168,7 @@ def _scorecard(
     started: float | None,
     settled: Settled | None = None,
     grader_failure: str | None = None,
+    integrity: Integrity | None = None,
 ) -> Scorecard:
     warnings = tuple(f"warning: {w}" for w in submission.warnings)
     return Scorecard(
@@ -174,6 +184,7 @@ def _scorecard(
         duration_s=time.monotonic() - started if started is not None else 0.0,
         output_tail=settled.output if settled else "",
         grader_failure=grader_failure,
+        integrity=integrity or Integrity(),
     )
 
 
@@ -191,6 +202,20 @@ def environment(isolation: str) -> dict[str, str]:
     }
 
 
-def _seed(assignment: str, sha256: str) -> int:
-    """Unseen inputs depend on the file itself: the same file always gets the same inputs."""
-    return int.from_bytes(hashlib.sha256(f"{assignment}:{sha256}".encode()).digest()[:8], "little")
+def _inputs(code: AssignmentCode, assignment: str, sha256: str) -> dict[str, object]:
+    """The inputs this file meets, visible and hidden, each from its own keyed stream (so the
+    visible ones are the same with or without the hidden checks)."""
+    rng = np.random.default_rng(seed_for(assignment, sha256, "visible"))
+    inputs = {k: dict(v) if isinstance(v, Mapping) else v for k, v in code.make_inputs(rng).items()}
+    if code.make_hidden_inputs is not None:
+        hidden_rng = np.random.default_rng(seed_for(assignment, sha256, "hidden"))
+        for sid, extra in code.make_hidden_inputs(hidden_rng).items():
+            section = inputs.setdefault(sid, {})
+            assert isinstance(section, dict)
+            assert isinstance(extra, Mapping)
+            for key, item in extra.items():
+                if isinstance(item, list) and isinstance(section.get(key), list):
+                    section[key] = [*section[key], *item]
+                else:
+                    section[key] = item
+    return inputs

@@ -10,6 +10,7 @@ from typing import cast
 
 from grader.atomic import write_json
 from grader.errors import ScorecardReadError
+from grader.intake.tamper import Lead
 from grader.schemas import schema_errors
 from grader.status import Status, Visibility
 
@@ -19,6 +20,7 @@ SCHEMA_VERSION = 1
 __all__ = [
     "SCHEMA_PATH",
     "CheckScore",
+    "Integrity",
     "Scorecard",
     "ScorecardReadError",
     "SectionScore",
@@ -64,6 +66,18 @@ class SubmissionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Integrity:
+    """Why a human should look at this submission: leads in its code, a broken protocol."""
+
+    leads: tuple[Lead, ...] = ()  # constructs in its code no honest lab needs
+    violation: str | None = None  # the student process sent answers the grader did not ask for
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.leads) or self.violation is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Scorecard:
     """One student's result."""
 
@@ -80,6 +94,7 @@ class Scorecard:
     output_tail: str
     late: bool = False  # Canvas marked the submission late
     grader_failure: str | None = None  # the grader, not the student, failed: grade again
+    integrity: Integrity = Integrity()  # leads for a human; `needs_review` when there are any
 
 
 def points(x: float) -> int | float:
@@ -137,6 +152,15 @@ def render_scorecard(card: Scorecard) -> dict[str, object]:
     }
     if card.grader_failure is not None:
         document["grader_failure"] = card.grader_failure
+    if card.integrity.needs_review:
+        document["integrity"] = {
+            "needs_review": True,
+            "protocol_violation": card.integrity.violation,
+            "leads": [
+                {"where": lead.where, "construct": lead.construct, "why": lead.why}
+                for lead in card.integrity.leads
+            ],
+        }
     return document
 
 
@@ -208,6 +232,9 @@ def _scorecard(doc: Mapping[str, object]) -> Scorecard:
     submission = cast(Mapping[str, str], doc["submission"])
     sections = cast(list[Mapping[str, object]], doc["sections"])
     failure = doc.get("grader_failure")
+    integrity = cast(Mapping[str, object], doc.get("integrity") or {})
+    leads = cast(list[Mapping[str, str]], integrity.get("leads", []))
+    violation = integrity.get("protocol_violation")
     return Scorecard(
         assignment=str(doc["assignment"]),
         student=str(doc["student"]),
@@ -222,6 +249,10 @@ def _scorecard(doc: Mapping[str, object]) -> Scorecard:
         output_tail=str(doc.get("output_tail", "")),
         late=bool(doc.get("late", False)),
         grader_failure=str(failure) if failure is not None else None,
+        integrity=Integrity(
+            leads=tuple(Lead(d["where"], d["construct"], d["why"]) for d in leads),
+            violation=str(violation) if violation is not None else None,
+        ),
     )
 
 

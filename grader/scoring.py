@@ -10,7 +10,12 @@ from grader.run.decode import SectionHarvest
 from grader.scorecards import CheckScore, SectionScore
 from grader.status import Status
 
-_STATE_STATUS: dict[str, Status] = {"timeout": "timeout", "crashed": "error", "not_run": "not_run"}
+_STATE_STATUS: dict[str, Status] = {
+    "timeout": "timeout",
+    "crashed": "error",
+    "rejected": "error",
+    "not_run": "not_run",
+}
 
 
 def score_sections(

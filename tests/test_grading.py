@@ -10,7 +10,8 @@ import pytest
 from grader.assignment import Assignment
 from grader.config import GraderConfig
 from grader.grading import grade_submission
-from grader.run.sandbox import EndReason, Job, SandboxResult
+from grader.run.exchange import EndReason, Job
+from grader.run.sandbox import SandboxResult
 from grader.scorecards import render_scorecard, validation_errors
 from tests.support import DATA
 
@@ -106,20 +107,16 @@ def test_grading_timeout_costs_only_its_section(tiny: Assignment, tmp_path: Path
     source = tmp_path / "loops.py"
     source.write_text("# 1.1 Squares\nwhile True: pass\n# 1.2 Greeting\ngreeting = 'hello'\n")
     # Plan: step 0 runs 1.1's code, 1 harvests 1.1, 2 runs 1.2's code, 3 harvests 1.2.
-    first = _result([{"event": "ready"}, {"event": "step", "n": 0}], "timeout", 0)
+    first = _result([], "timeout", 0)
     second = _result(
         [
-            {"event": "ready"},
-            {"event": "step", "n": 0},
             {"event": "code", "n": 0, "chunk": 1, "error": None, "stubbed": []},
-            {"event": "step", "n": 1},
             {
                 "event": "harvest",
                 "n": 1,
                 "section": "1.2",
                 "data": {"greeting": {"types": ["builtins.str"], "python": "hello"}},
             },
-            {"event": "done"},
         ],
         "done",
         1,
@@ -136,15 +133,12 @@ def test_grading_timeout_costs_only_its_section(tiny: Assignment, tmp_path: Path
 def test_grading_rejects_malformed_child_data(tiny: Assignment) -> None:
     forged = _result(
         [
-            {"event": "ready"},
-            {"event": "step", "n": 0},
             {
                 "event": "harvest",
                 "n": 1,
                 "section": "1.1",
                 "data": {"results": [{"__ndarray__": {"dtype": "|O", "shape": [1], "data": ""}}]},
             },
-            {"event": "done"},
         ],
         "done",
         1,

@@ -97,7 +97,7 @@ def test_verdicts_copied_handout_loses_only_the_keras2_section(
     [
         ("fails_1_3_1_transposed_w.ipynb", "1.3.1/weight-shapes", "W is transposed"),
         ("fails_1_3_1_bias_unused.ipynb", "1.3.1/output", "bias b is not used"),
-        ("fails_1_3_1_relu.ipynb", "1.3.1/output", "not ReLU"),
+        ("fails_1_3_1_relu.ipynb", "1.3.1/output", "the activation is ReLU, not sigmoid"),
         ("fails_1_3_1_width_hardcoded.py", "1.3.1/any-width", "instead of a fixed number"),
         ("fails_1_2_plus_one.py", "1.2/func-handout", "d should be b - 1, not b + 1"),
         ("fails_1_2_python_arithmetic.ipynb", "1.2/func-handout", "expected a tf.Tensor"),

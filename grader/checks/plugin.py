@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from grader.assignment import Assignment
-from grader.checks.assertions import StudentCodeError
+from grader.checks.assertions import StudentCodeError, fail
 from grader.checks.data import SectionData
 
 __all__ = ["GRADING_KEY", "GraderPlugin", "Grading", "check_id_of"]
@@ -44,6 +44,7 @@ class GraderPlugin:
 
     def __init__(self, grading: Grading) -> None:
         self._grading = grading
+        self._checks = {c.id: c for c in grading.assignment.checks}
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[GRADING_KEY] = self._grading
@@ -52,6 +53,18 @@ class GraderPlugin:
     @pytest.fixture
     def grading(self, request: pytest.FixtureRequest) -> Grading:
         return request.config.stash[GRADING_KEY]
+
+    @pytest.fixture(autouse=True)
+    def _required_outputs(self, request: pytest.FixtureRequest) -> None:
+        """A check fails, saying which error prevented it, when an output it needs is missing."""
+        __tracebackhide__ = True
+        check = self._checks.get(check_id_of(request.node) or "")
+        section = self._grading.sections.get(check.section) if check else None
+        if check is None or section is None or section.harvest.harvest_error is not None:
+            return
+        missing = [name for name in check.requires if name not in section.harvest.defined]
+        if missing:
+            fail(section.undefined(missing[0]))
 
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]

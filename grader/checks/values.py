@@ -6,36 +6,35 @@ import numpy as np
 
 from grader.run.decode import Summary, Value
 
-TENSOR_TYPES = frozenset(
-    {
-        "tensorflow.python.framework.ops.EagerTensor",
-        "tensorflow.python.framework.tensor.Tensor",
-    }
-)
-VARIABLE_TYPES = frozenset(
-    {
-        "tensorflow.python.ops.variables.Variable",
-        "tensorflow.python.ops.resource_variable_ops.ResourceVariable",
-        "keras.src.backend.common.variables.Variable",
-    }
-)
+#: How `short_type` names the framework kinds the harvest reports (see `probe.describe`).
+_KIND_NAMES = {"tensor": "tf.Tensor", "variable": "tf.Variable"}
 
 
 def type_names(desc: Value) -> list[str]:
+    """The object's class names as the student process reported them (for messages only:
+    names can be made up; decisions use `kind_of`)."""
     if isinstance(desc, dict) and isinstance(desc.get("types"), list):
         return [t for t in desc["types"] if isinstance(t, str)]  # type: ignore[union-attr]
     return []
 
 
+def kind_of(desc: Value) -> str:
+    """The object's kind as the harvest decided it from its exact type: "tensor", "variable",
+    "ndarray", "python", "str", "list", "tuple", "none" or "other"."""
+    if isinstance(desc, dict) and isinstance(desc.get("kind"), str):
+        return str(desc["kind"])
+    return "other"
+
+
 def short_type(desc: Value) -> str:
+    """What the object is, in a word a student recognises: tf.Tensor, float, np.ndarray, ..."""
+    kind = kind_of(desc)
+    if kind in _KIND_NAMES:
+        return _KIND_NAMES[kind]
     names = type_names(desc)
     if not names:
         return "unknown"
     first = names[0]
-    if first in TENSOR_TYPES:
-        return "tf.Tensor"
-    if first in VARIABLE_TYPES:
-        return "tf.Variable"
     if first.startswith("builtins."):
         return first.removeprefix("builtins.")
     if first.startswith("numpy."):
@@ -44,11 +43,11 @@ def short_type(desc: Value) -> str:
 
 
 def is_tensor(desc: Value) -> bool:
-    return bool(TENSOR_TYPES & set(type_names(desc)))
+    return kind_of(desc) == "tensor"
 
 
 def is_variable(desc: Value) -> bool:
-    return bool(VARIABLE_TYPES & set(type_names(desc)))
+    return kind_of(desc) == "variable"
 
 
 def array_of(desc: Value) -> np.ndarray | None:

@@ -263,8 +263,11 @@ def _compiles(source: str) -> bool:
     return True
 
 
-def split_notes(split: Split, first_section: str) -> dict[str, list[str]]:
-    """Feedback notes about how the submission was split: missing headings, skipped magics."""
+def split_notes(split: Split) -> dict[str, list[str]]:
+    """Feedback notes about how the submission was split: missing headings, skipped magics.
+
+    Keyed by section id; notes about the code before the first section are under "".
+    """
     notes: dict[str, list[str]] = {}
     previous = "the start of the file"
     for section in split.sections:
@@ -284,7 +287,7 @@ def split_notes(split: Split, first_section: str) -> dict[str, list[str]]:
     for chunk in split.chunks:
         if chunk.removed_magics:
             shown = ", ".join(f"`{m[:40]}`" for m in chunk.removed_magics[:3])
-            notes.setdefault(chunk.section or first_section, []).append(
+            notes.setdefault(chunk.section or "", []).append(
                 f"Notebook commands ({shown}) at {chunk.where()} were skipped; they cost nothing."
             )
     return notes

@@ -22,7 +22,8 @@ _DTYPES = frozenset(
 MAX_ELEMENTS = 1_000_000
 MAX_DEPTH = 12
 
-SectionState = Literal["harvested", "timeout", "crashed", "not_run"]
+# `rejected`: the run broke the protocol before this section's answer was accepted.
+SectionState = Literal["harvested", "timeout", "crashed", "rejected", "not_run"]
 
 
 class HarvestFormatError(ValueError):
@@ -97,6 +98,8 @@ class SectionHarvest:
     detail: str  # why the section has no data (timeout, crash, not run), in plain words
     # A student object broke the harvest itself (e.g. a property that raises): nothing was read.
     harvest_error: StudentError | None = None
+    # Which of the section's outputs (spec.toml) existed after its code ran.
+    defined: tuple[str, ...] = ()
 
 
 def decode_value(raw: object, *, locate: Locator, depth: int = 0) -> Value:
@@ -230,6 +233,7 @@ class DecodedRun:
 
     harvests: dict[str, SectionHarvest] = field(default_factory=dict)
     stubbed: list[tuple[int, str]] = field(default_factory=list)  # (chunk index, module name)
+    preamble_errors: list[CodeError] = field(default_factory=list)  # code before the first section
 
 
 def decode_run(
@@ -240,9 +244,9 @@ def decode_run(
     locate: Locator,
     hint_for: Callable[[StudentError], str | None],
 ) -> DecodedRun:
-    """Decode a run's events; raise HarvestFormatError on anything that breaks the protocol.
+    """Decode a run's events; raise HarvestFormatError on anything that breaks the format.
 
-    Code before the first section counts as part of the first section.
+    Errors raised by code before the first section are the preamble's, not a section's.
     """
 
     def hinted(error: StudentError) -> StudentError:
@@ -266,27 +270,42 @@ def decode_run(
             chunk = event.get("chunk")
             if not isinstance(chunk, int) or chunk not in chunk_sections:
                 raise HarvestFormatError("unknown chunk")
-            section = chunk_sections[chunk] or section_ids[0]
+            section = chunk_sections[chunk]
             stubbed = event.get("stubbed")
             if isinstance(stubbed, list):
                 run.stubbed.extend((chunk, name) for name in stubbed[:20] if isinstance(name, str))
             if event.get("error") is not None:
                 error = hinted(decode_error(event["error"], locate=locate))
-                code_errors.setdefault(section, []).append(CodeError(chunk, error))
+                if section is None:
+                    run.preamble_errors.append(CodeError(chunk, error))
+                else:
+                    code_errors.setdefault(section, []).append(CodeError(chunk, error))
         elif kind == Event.HARVEST:
             sid = event.get("section")
             if not isinstance(sid, str) or sid not in section_ids:
                 raise HarvestFormatError("unknown section")
             raw = event.get("data")
-            broken: StudentError | None = None
-            if isinstance(raw, dict) and Marker.HARVEST_ERROR in raw:
-                broken, raw = hinted(decode_error(raw[Marker.HARVEST_ERROR], locate=locate)), {}
-            data = decode_value(raw, locate=locate)
-            if not isinstance(data, dict):
+            if not isinstance(raw, dict):
                 raise HarvestFormatError("harvest is not a mapping")
+            broken: StudentError | None = None
+            if Marker.HARVEST_ERROR in raw:
+                broken, raw = hinted(decode_error(raw[Marker.HARVEST_ERROR], locate=locate)), {}
+            defined = raw.pop(Marker.DEFINED, [])
+            if not isinstance(defined, list) or not all(isinstance(d, str) for d in defined):
+                raise HarvestFormatError("bad list of defined names")
+            data = decode_value(raw, locate=locate)
+            assert isinstance(data, dict)
             data = {k: hint_all(v) for k, v in data.items()}
-            errors = tuple(code_errors.get(sid, ()))
             run.harvests.setdefault(
-                sid, SectionHarvest(sid, "harvested", data, errors, "", harvest_error=broken)
+                sid,
+                SectionHarvest(
+                    sid,
+                    "harvested",
+                    data,
+                    tuple(code_errors.get(sid, ())),
+                    "",
+                    harvest_error=broken,
+                    defined=tuple(defined),
+                ),
             )
     return run

@@ -24,14 +24,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, Protocol
 
 from grader.config import GraderConfig
 from grader.errors import SandboxError
-from grader.intake.sections import Step
+from grader.run.exchange import Caps, EndReason, Job, Message, Outcome, converse
 from grader.run.isolation import (
     GRADER_ROOT,
     Isolation,
@@ -40,24 +40,11 @@ from grader.run.isolation import (
     isolation_available,
 )
 from grader.sandboxed import zygote
-from grader.sandboxed.wire import Control, Event, Op
-
-EndReason = Literal["done", "timeout", "deadline", "crashed", "protocol"]
+from grader.sandboxed.wire import Control, Op
 
 _JOB_UID_BASE = 61000  # children run as uid/gid 61000 + slot when the grader runs as root
 _START_TIMEOUT_S = 180.0  # importing TensorFlow on a loaded machine
 _REPLY_TIMEOUT_S = 30.0
-
-Message = dict[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What the child runs: steps in order, each chunk's code, and the unseen inputs."""
-
-    steps: tuple[Step, ...]
-    sources: Mapping[int, str]  # the code each chunk runs, by chunk index
-    inputs: Mapping[str, object]  # JSON-able, keyed by section id
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,36 +259,8 @@ class Sandbox:
         if not self._alive():
             self.start()
         start = time.monotonic()
-        job_r, job_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        ch_r, ch_w = os.pipe()
-        limits = {
-            "memory_bytes": self.config.memory_mb * 2**20,
-            "file_bytes": self.config.max_file_mb * 2**20,
-            "processes": self.config.max_processes,
-        }
         direct = self.single_use and self.isolation == "bwrap"  # bwrap's PID namespace reaps
-        sent = self._send(
-            {Op.KEY: Op.RUN, "limits": limits, "direct": direct}, [job_r, out_w, err_w, ch_w]
-        )
-        for fd in (job_r, out_w, err_w, ch_w):
-            os.close(fd)
-        forked = self._await(Control.FORKED, timeout=_REPLY_TIMEOUT_S) if sent else None
-        if forked is None or not isinstance(forked.get("pid"), int):
-            for fd in (job_w, out_r, err_r, ch_r):
-                os.close(fd)
-            log = self._log.text()[-2000:]
-            self.close()
-            raise SandboxError(f"the sandbox stopped answering; its output:\n{log}")
-        pid = forked["pid"]
-        assert isinstance(pid, int)
-        payload = json.dumps(
-            {"inputs": dict(job.inputs), "steps": [_step(s, job.sources) for s in job.steps]}
-        )
-        threading.Thread(
-            target=_write_and_close, args=(job_w, payload.encode()), daemon=True
-        ).start()
+        pid, (requests, answers, out_r, err_r) = self._fork(direct)
         stdout, stderr = _Tail(self.config.output_tail_chars), _Tail(self.config.output_tail_chars)
         drains = [
             threading.Thread(target=_drain, args=(os.fdopen(out_r, "rb"), stdout), daemon=True),
@@ -309,23 +268,15 @@ class Sandbox:
         ]
         for t in drains:
             t.start()
-        outcome = _supervise(
-            ch_r, job, config=self.config, section_timeout_s=section_timeout_s, deadline=deadline
+        outcome = converse(
+            os.fdopen(requests, "wb"),
+            os.fdopen(answers, "rb"),
+            job,
+            caps=_caps(self.config),
+            section_timeout_s=section_timeout_s,
+            deadline=deadline,
         )
-        if outcome.end != "done" and not (
-            self._send({Op.KEY: Op.KILL}) and self._await(Control.KILLED, timeout=10)
-        ):
-            self.close()  # the zygote did not answer: kill the whole sandbox, start afresh next time
-        if direct:  # the zygote was the student process: nothing to clean, start afresh next time
-            exit_code = self._direct_exit_code() if outcome.end == "crashed" else None
-            self.close()
-        else:
-            exit_code = self._exit_code(pid) if outcome.end == "crashed" else None
-        if self._alive() and not (
-            self._send({Op.KEY: Op.CLEANUP})
-            and self._await(Control.CLEAN, timeout=_REPLY_TIMEOUT_S)
-        ):
-            self.close()
+        exit_code = self._finish(pid, outcome, direct=direct)
         for t in drains:
             t.join(timeout=2)
         if not outcome.ready and outcome.end == "crashed":
@@ -345,6 +296,50 @@ class Sandbox:
             isolation=self.isolation,
             detail=_describe_exit(exit_code) if outcome.end == "crashed" else outcome.detail,
         )
+
+    def _fork(self, direct: bool) -> tuple[int, tuple[int, int, int, int]]:
+        """Ask the zygote for a student process; (its pid, our ends: requests, answers, stdout, stderr)."""
+        job_r, job_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ch_r, ch_w = os.pipe()
+        limits = {
+            "memory_bytes": self.config.memory_mb * 2**20,
+            "file_bytes": self.config.max_file_mb * 2**20,
+            "processes": self.config.max_processes,
+        }
+        sent = self._send(
+            {Op.KEY: Op.RUN, "limits": limits, "direct": direct}, [job_r, out_w, err_w, ch_w]
+        )
+        for fd in (job_r, out_w, err_w, ch_w):
+            os.close(fd)
+        forked = self._await(Control.FORKED, timeout=_REPLY_TIMEOUT_S) if sent else None
+        pid = forked.get("pid") if forked is not None else None
+        if not isinstance(pid, int):
+            for fd in (job_w, out_r, err_r, ch_r):
+                os.close(fd)
+            log = self._log.text()[-2000:]
+            self.close()
+            raise SandboxError(f"the sandbox stopped answering; its output:\n{log}")
+        return pid, (job_w, ch_r, out_r, err_r)
+
+    def _finish(self, pid: int, outcome: Outcome, *, direct: bool) -> int | None:
+        """Kill what is left of the job and wipe it; return how the student process ended."""
+        if outcome.end != "done" and not (
+            self._send({Op.KEY: Op.KILL}) and self._await(Control.KILLED, timeout=10)
+        ):
+            self.close()  # the zygote did not answer: kill the whole sandbox, start afresh next time
+        if direct:  # the zygote was the student process: nothing to clean, start afresh next time
+            exit_code = self._direct_exit_code() if outcome.end == "crashed" else None
+            self.close()
+        else:
+            exit_code = self._exit_code(pid) if outcome.end == "crashed" else None
+        if self._alive() and not (
+            self._send({Op.KEY: Op.CLEANUP})
+            and self._await(Control.CLEAN, timeout=_REPLY_TIMEOUT_S)
+        ):
+            self.close()
+        return exit_code
 
     def _direct_exit_code(self) -> int | None:
         """How the student process ended when it was the zygote itself (bwrap passes it on)."""
@@ -376,67 +371,6 @@ class Sandbox:
         return self._exits.pop(pid, None)
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    events: tuple[Message, ...]
-    end: EndReason
-    last_step: int | None
-    ready: bool
-    detail: str
-
-
-def _supervise(
-    channel_fd: int, job: Job, *, config: GraderConfig, section_timeout_s: float, deadline: float
-) -> _Outcome:
-    """Follow the child's events; stop at a section overrun, the deadline, EOF or bad data."""
-    events: queue.Queue[Message | str | None] = queue.Queue()
-    threading.Thread(
-        target=_read_events, args=(channel_fd, events, config.max_harvest_mb), daemon=True
-    ).start()
-    received: list[Message] = []
-    ready = False
-    last_step: int | None = None
-    step_section: str | None = None
-    section_started = time.monotonic()
-    while True:
-        section_deadline = section_started + section_timeout_s
-        wait = min(deadline, section_deadline) - time.monotonic()
-        if wait <= 0:
-            end: EndReason = "deadline" if deadline <= section_deadline else "timeout"
-            return _Outcome(tuple(received), end, last_step, ready, "")
-        try:
-            item = events.get(timeout=wait)
-        except queue.Empty:
-            continue
-        if item is None:  # the channel closed: the child exited (or closed it)
-            return _Outcome(tuple(received), "crashed", last_step, ready, "")
-        if isinstance(item, str):
-            return _Outcome(tuple(received), "protocol", last_step, ready, item)
-        received.append(item)
-        kind = item.get(Event.KEY)
-        if kind == Event.READY:
-            ready = True
-            section_started = time.monotonic()
-        elif kind == Event.STEP:
-            n = item.get("n")
-            if not isinstance(n, int) or not 0 <= n < len(job.steps):
-                return _Outcome(
-                    tuple(received), "protocol", last_step, ready, f"bad step number {n!r}"
-                )
-            section = job.steps[n].section
-            if section != step_section or last_step is None:
-                section_started = time.monotonic()
-                step_section = section
-            last_step = n
-        elif kind == Event.DONE:
-            return _Outcome(tuple(received), "done", last_step, ready, "")
-
-
-def _step(step: Step, sources: Mapping[int, str]) -> dict[str, object]:
-    source = sources[step.chunk] if step.chunk is not None else None
-    return {"kind": step.kind, "section": step.section, "chunk": step.chunk, "source": source}
-
-
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "the Python process stopped answering"
@@ -466,39 +400,12 @@ def _read_control(sock: socket.socket, out: queue.Queue[Message | None]) -> None
     out.put(None)
 
 
-def _read_events(fd: int, out: queue.Queue[Message | str | None], max_mb: int) -> None:
-    limit = max_mb * 2**20
-    with os.fdopen(fd, "rb") as stream:
-        while True:
-            line = stream.readline(limit + 1)
-            if not line:
-                break
-            if len(line) > limit:
-                out.put(f"the student process sent more than {max_mb} MiB in one message")
-                return
-            try:
-                event = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                out.put("the student process sent a message that is not JSON")
-                return
-            if not isinstance(event, dict):
-                out.put("the student process sent a message that is not a JSON object")
-                return
-            out.put(event)
-    out.put(None)
-
-
 def _drain(stream: IO[bytes] | None, tail: _Tail) -> None:
     if stream is None:
         return
     with stream:
         while block := stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
             tail.add(block.decode("utf-8", errors="replace"))
-
-
-def _write_and_close(fd: int, data: bytes) -> None:
-    with contextlib.suppress(OSError), os.fdopen(fd, "wb") as stream:
-        stream.write(data)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -527,3 +434,7 @@ def _child_env(scratch: str) -> dict[str, str]:
         if key in os.environ:
             env[key] = os.environ[key]
     return env
+
+
+def _caps(config: GraderConfig) -> Caps:
+    return Caps(line_bytes=config.max_message_mb * 2**20, run_bytes=config.max_run_mb * 2**20)

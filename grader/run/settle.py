@@ -18,7 +18,8 @@ from grader.run.decode import (
     StudentError,
     decode_run,
 )
-from grader.run.sandbox import Job, Runner, SandboxResult
+from grader.run.exchange import Job
+from grader.run.sandbox import Runner, SandboxResult
 
 HintFn = Callable[[StudentError], str | None]
 
@@ -31,7 +32,10 @@ class Settled:
 
     harvests: dict[str, SectionHarvest] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # for the scorecard's `errors`
-    notes: dict[str, list[str]] = field(default_factory=dict)  # per section, for its feedback
+    # Per section, for its feedback; notes on the code before the first section are under "".
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    # Why the student process's answers were refused (an integrity note for the instructor).
+    violation: str | None = None
     isolation: str = "none"  # the sandbox's isolation, as the last run reported it
     output: str = ""  # the tail of what the student's code printed in the last run
     # Sections ("" for the code before the first section) not to run again.
@@ -43,6 +47,7 @@ def settle(
     *,
     section_ids: Sequence[str],
     inputs: Mapping[str, object],
+    outputs: Mapping[str, tuple[str, ...]],
     runner: Runner,
     config: GraderConfig,
     hint_for: HintFn,
@@ -62,7 +67,7 @@ def settle(
         if not any(s.kind == "harvest" for s in steps):
             break
         result = runner(
-            Job(steps=steps, sources=sources, inputs=inputs),
+            Job(steps=steps, sources=sources, inputs=inputs, outputs=outputs),
             section_timeout_s=config.section_timeout_s,
             deadline=deadline,
         )
@@ -109,13 +114,17 @@ def _take(
         return False
     for sid, harvest in run.harvests.items():
         settled.harvests.setdefault(sid, harvest)
+    for ce in run.preamble_errors:
+        note = f"Code before section {section_ids[0]} raised {ce.error.describe(with_hint=True)}"
+        if note not in settled.errors:
+            settled.errors.append(note)
     for chunk_index, name in run.stubbed:
         chunk = chunk_of[chunk_index]
         note = (
             f"`import {name[:60]}` at {chunk.where()}: no such package is installed here, so a "
             "stand-in that does nothing was used. That costs nothing unless your answers need it."
         )
-        section_notes = settled.notes.setdefault(chunk.section or section_ids[0], [])
+        section_notes = settled.notes.setdefault(chunk.section or "", [])
         if note not in section_notes:
             section_notes.append(note)
     return True
@@ -154,7 +163,17 @@ def _after_stop(
             "Look for an endless loop, a long sleep or a very long training loop in this section."
         )
     elif result.end == "protocol":
-        detail = f"Stopped: {result.detail}."
+        # Not the student's bad luck but answers the grader did not ask for: nothing is run
+        # again, and no section that was not proven before it happened earns anything.
+        settled.violation = result.detail
+        _mark_rest(
+            settled,
+            section_ids,
+            "rejected",
+            f"Stopped: {result.detail}. Sections not graded before that get no points; your "
+            "instructor will review this submission.",
+        )
+        return False
     else:
         detail = (
             f"Crashed: {result.detail} while running {where}. Calls like os._exit(), or code "

@@ -1,8 +1,9 @@
-"""The sandboxed student process: run a submission's chunks in order and harvest each section.
+"""The sandboxed student process: run a submission's chunks and harvest each section, on request.
 
-Forked by `grader.sandboxed.zygote` for each submission; reads one job (JSON) from a pipe and writes
-events as JSON lines to its channel pipe. It sends only plain data. Nothing here decides
-points: that happens in the grader's process, which trusts none of it.
+Forked by `grader.sandboxed.zygote` for each submission. The grader sends one request at a time
+(run this chunk, describe this section, end) and this process answers each with one authenticated
+line of plain data (see `grader.sandboxed.wire`). Nothing here decides points: that happens in
+the grader's process, which trusts none of it.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ import os
 import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO
+from typing import IO, Any
 
+from grader.sandboxed import evidence
 from grader.sandboxed.probe import error_info
-from grader.sandboxed.wire import CHUNK_FILENAME, Event, Marker, Plain
+from grader.sandboxed.wire import CHUNK_FILENAME, Event, Marker, Plain, Request, seal
 
 _print = builtins.print
+# Taken at import, before any student code runs: patching `json` later changes nothing here.
+_dumps = json.dumps
+_loads: Callable[[bytes], Any] = json.loads
 
 HarvestFn = Callable[[dict[str, object], Plain], Plain]
 
@@ -103,23 +108,21 @@ def _display(*objs: object, **kwargs: object) -> None:
 
 
 class Channel:
-    """The event stream to the parent: one JSON object per line."""
+    """The answers to the grader: one authenticated JSON object per line."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[bytes], key: bytes) -> None:
         self._stream = stream
+        self._key = key
 
     def send(self, event: dict[str, Plain]) -> None:
-        self._stream.write(json.dumps(event, allow_nan=True) + "\n")
+        self._stream.write(seal(self._key, _dumps(event, allow_nan=True).encode("utf-8")))
         self._stream.flush()
 
 
-def run_job(job: dict[str, Plain], channel: Channel, harvesters: dict[str, HarvestFn]) -> None:
-    """Run every step of the job, reporting each one on the channel."""
-    inputs = job["inputs"]
-    steps = job["steps"]
-    assert isinstance(steps, list)
-    assert isinstance(inputs, dict)
-
+def serve(requests: IO[bytes], answers: IO[bytes], harvesters: dict[str, HarvestFn]) -> None:
+    """Answer the grader's requests, one at a time, until it asks to end."""
+    start = _loads(requests.readline())
+    channel = Channel(answers, bytes.fromhex(start["key"]))
     stubbed: list[str] = []
     sys.meta_path.append(_StandInFinder(stubbed))
     namespace: dict[str, object] = {
@@ -128,40 +131,50 @@ def run_job(job: dict[str, Plain], channel: Channel, harvesters: dict[str, Harve
         "get_ipython": _get_ipython,
         "display": _display,
     }
-    for n, step in enumerate(steps):
-        assert isinstance(step, dict)
-        channel.send({Event.KEY: Event.STEP, "n": n})
-        if step["kind"] == "code":
-            chunk = step["chunk"]
-            source = step["source"]
-            assert isinstance(chunk, int)
-            assert isinstance(source, str)
+    channel.send({Event.KEY: Event.READY, "pid": os.getpid()})
+    while line := requests.readline():
+        request = _loads(line)
+        kind, n = request.get(Request.KEY), request.get("n")
+        if kind == Request.CODE:
             before = len(stubbed)
-            error = _run_code(chunk, source, namespace)
+            evidence.enter(request["section"])
+            try:
+                error = _run_code(request["chunk"], request["source"], namespace)
+            finally:
+                evidence.leave()
             _flush()
-            channel.send(
-                {
-                    Event.KEY: Event.CODE,
-                    "n": n,
-                    "chunk": chunk,
-                    "error": error,
-                    "stubbed": list(stubbed[before:]),
-                }
-            )
+            answer: dict[str, Plain] = {
+                Event.KEY: Event.CODE,
+                "n": n,
+                "chunk": request["chunk"],
+                "error": error,
+                "stubbed": list(stubbed[before:]),
+            }
+        elif kind == Request.HARVEST:
+            section = request["section"]
+            data = _harvest(harvesters.get(section), namespace, request)
+            _flush()
+            answer = {Event.KEY: Event.HARVEST, "n": n, "section": section, "data": data}
         else:
-            section = step["section"]
-            assert isinstance(section, str)
-            harvester = harvesters.get(section)
-            if harvester is None:
-                data: Plain = {}
-            else:
-                try:
-                    data = harvester(namespace, inputs.get(section, {}))
-                except Exception as exc:  # a student object broke the harvester itself
-                    data = {Marker.HARVEST_ERROR: error_info(exc)}
-            _flush()
-            channel.send({Event.KEY: Event.HARVEST, "n": n, "section": section, "data": data})
-    channel.send({Event.KEY: Event.DONE})
+            channel.send({Event.KEY: Event.DONE})
+            return
+        channel.send(answer)
+
+
+def _harvest(
+    harvester: HarvestFn | None, namespace: dict[str, object], request: dict[str, Any]
+) -> Plain:
+    outputs = request.get("outputs") or []
+    data: dict[str, Plain] = {Marker.DEFINED: [name for name in outputs if name in namespace]}
+    if harvester is None:
+        return data
+    try:
+        described = harvester(namespace, request.get("inputs") or {})
+    except Exception as exc:  # a student object broke the harvester itself
+        return {Marker.HARVEST_ERROR: error_info(exc)}
+    if isinstance(described, dict):
+        data.update(described)
+    return data
 
 
 def _run_code(chunk: int, source: str, namespace: dict[str, object]) -> Plain:
@@ -198,12 +211,9 @@ def load_harvesters(path: str) -> dict[str, HarvestFn]:
 
 
 def run_forked(job_fd: int, channel_fd: int, harvesters: dict[str, HarvestFn]) -> None:
-    """In a freshly forked child: read the job, run it, and leave without interpreter teardown."""
-    with os.fdopen(job_fd, "rb") as stream:
-        job = json.loads(stream.read())
-    channel = Channel(os.fdopen(channel_fd, "w", encoding="utf-8", closefd=True))
-    channel.send({Event.KEY: Event.READY, "pid": os.getpid()})
-    run_job(job, channel, harvesters)
-    _flush()
+    """In a freshly forked child: serve the grader's requests, then leave without teardown."""
+    with os.fdopen(job_fd, "rb") as requests, os.fdopen(channel_fd, "wb") as answers:
+        serve(requests, answers, harvesters)
+        _flush()
     # No teardown: TensorFlow's can take seconds, and student atexit hooks must not run.
     os._exit(0)

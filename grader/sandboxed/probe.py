@@ -85,34 +85,47 @@ def _text(value: object) -> str:
     return _str(value)[:MAX_TEXT]
 
 
-def describe(obj: object, *, to_numpy: Callable[[object], np.ndarray] | None = None) -> Plain:
-    """Describe any student object: its type names, and its value when it is genuinely numeric.
+def describe(
+    obj: object,
+    *,
+    classify: Callable[[object], str | None] | None = None,
+    to_numpy: Callable[[object], np.ndarray] | None = None,
+) -> Plain:
+    """Describe any student object: its type names, its kind, and its value when genuinely numeric.
 
-    `to_numpy` converts the framework's own tensor types (the harvest module passes one that
-    checks the exact type before calling the framework's conversion); objects of other types
-    are never asked for their value, so a class that lies in `__array__` or `__float__` gets none.
+    `kind` is decided from the object's exact type: "none", "python" (bool, int, float), "str",
+    "list", "tuple", "ndarray", a framework kind from `classify` (the harvest module passes one
+    that compares the type with the framework's own classes, taken before student code ran, e.g.
+    "tensor" or "variable"), or "other". Only a framework kind is asked for its value, through
+    `to_numpy`: a class that lies in `__array__` or `__float__` gets none.
     """
     names: list[Plain] = [*type_names(obj)]
     out: dict[str, Plain] = {"types": names}
     t = _type(obj)
     if obj is None or t in (bool, int, float):
+        out["kind"] = "none" if obj is None else "python"
         out["python"] = obj  # type: ignore[assignment]  # exactly None, bool, int or float
         if obj is not None:
             out["value"] = encode_array(_np_asarray(obj))
         return out
     if t is str:
+        out["kind"] = "str"
         out["python"] = _text(obj)
         return out
     if t is list or t is tuple:
         items: list[object] | tuple[object, ...] = obj  # type: ignore[assignment]  # exact type checked
+        out["kind"] = "list" if t is list else "tuple"
         out["length"] = _len(items)
         if _len(items) <= 10_000:
-            out["items"] = [describe(v, to_numpy=to_numpy) for v in items]
+            out["items"] = [describe(v, classify=classify, to_numpy=to_numpy) for v in items]
         return out
     if t is _np_ndarray or _isinstance(obj, _np_generic):
+        out["kind"] = "ndarray"
         out["value"] = encode_array(_np_asarray(obj))
         return out
-    if to_numpy is not None:
+    kind = classify(obj) if classify is not None else None
+    out["kind"] = kind or "other"
+    if kind is not None and to_numpy is not None:
         try:
             arr = to_numpy(obj)
         except Exception as exc:  # the framework refused: record why, no value

@@ -4,20 +4,39 @@ Three channels cross the sandbox's boundary:
 
 - the zygote's control socket (one JSON object per datagram): the grader sends an *op*
   (`Op`), the zygote answers with a *control event* (`Control`);
-- the job pipe (grader to student process): one JSON document describing the job;
-- the channel pipe (student process to grader): one JSON object per line, each an *event*
-  (`Event`) whose values use the *markers* below for arrays, summaries and errors.
+- the request pipe (grader to student process): one JSON object per line, each a *request*
+  (`Request`); the first (`START`) carries a fresh key for this run only;
+- the answer pipe (student process to grader): one line per answer, `<mac> <json>\n`, where
+  `mac` is HMAC-SHA256 of the JSON under that key. Each answer is an *event* (`Event`) whose
+  values use the *markers* below for arrays, summaries and errors.
 
-Everything the student process sends is a claim: the grader decodes it in `grader.run.decode`
-and checks it against values it chose itself. This module imports nothing of the grader.
+The grader asks for one step at a time and accepts exactly one answer per step, in order; a line
+that is not authenticated, an answer to a step not asked, a second answer or an early `done` ends
+the run as a protocol violation. Even an authenticated answer is only a claim: the grader decodes
+it in `grader.run.decode` and checks it against values it chose itself. This module imports
+nothing of the grader.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Final
 
-__all__ = ["CHUNK_FILENAME", "Control", "Event", "Marker", "Op", "Plain", "chunk_of_filename"]
+__all__ = [
+    "CHUNK_FILENAME",
+    "KEY_BYTES",
+    "Control",
+    "Event",
+    "Marker",
+    "Op",
+    "Plain",
+    "Request",
+    "chunk_of_filename",
+    "seal",
+    "unseal",
+]
 
 Plain = None | bool | int | float | str | list["Plain"] | dict[str, "Plain"]
 
@@ -53,15 +72,45 @@ class Control:
     CLEAN: Final = "clean"
 
 
+class Request:
+    """What the grader asks of the student process (the `kind` key), one at a time."""
+
+    KEY: Final = "kind"
+    START: Final = "start"  # with `key` (hex): authenticate every answer with it
+    CODE: Final = "code"  # with `n`, `section`, `chunk`, `source`: run one chunk
+    HARVEST: Final = "harvest"  # with `n`, `section`, `inputs`, `outputs`: describe a section
+    END: Final = "end"  # answer DONE and exit
+
+
 class Event:
-    """Events the student process sends on its channel (the `event` key)."""
+    """Answers the student process sends (the `event` key): one per request."""
 
     KEY: Final = "event"
-    READY: Final = "ready"  # the job was read; student code runs next
-    STEP: Final = "step"  # with `n`: step n starts
-    CODE: Final = "code"  # with `n`, `chunk`, `error`, `stubbed`: a chunk ran
-    HARVEST: Final = "harvest"  # with `n`, `section`, `data`: a section's description
-    DONE: Final = "done"
+    READY: Final = "ready"  # to START; student code runs next
+    CODE: Final = "code"  # to CODE, with `n`, `chunk`, `error`, `stubbed`
+    HARVEST: Final = "harvest"  # to HARVEST, with `n`, `section`, `data`
+    DONE: Final = "done"  # to END
+
+
+#: Bytes of the per-run key that authenticates answers.
+KEY_BYTES: Final = 32
+
+# Taken at import, before any student code runs: patching `hmac` later changes nothing here.
+_hmac_new = hmac.new
+_compare = hmac.compare_digest
+_sha256 = hashlib.sha256
+
+
+def seal(key: bytes, body: bytes) -> bytes:
+    """One answer line: the body's MAC under `key`, a space, the body, a newline."""
+    return _hmac_new(key, body, _sha256).hexdigest().encode("ascii") + b" " + body + b"\n"
+
+
+def unseal(key: bytes, line: bytes) -> bytes | None:
+    """The body of an answer line, or None when its MAC is not `key`'s (not from the harvest)."""
+    mac, _, body = line.rstrip(b"\n").partition(b" ")
+    expected = _hmac_new(key, body, _sha256).hexdigest().encode("ascii")
+    return body if _compare(mac, expected) else None
 
 
 class Marker:
@@ -72,3 +121,4 @@ class Marker:
     SUMMARY: Final = "__summary__"  # a large array described, not sent
     ERROR: Final = "__error__"  # the student's code raised (see `probe.error_info`)
     HARVEST_ERROR: Final = "__harvest_error__"  # a student object broke the harvester itself
+    DEFINED: Final = "__defined__"  # which of the section's outputs exist after its code ran

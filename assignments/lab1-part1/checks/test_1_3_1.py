@@ -1,158 +1,195 @@
-"""Section 1.3.1: OurDenseLayer, a Keras layer computing sigmoid(xW + b) from its own weights."""
+"""Section 1.3.1: OurDenseLayer, a Keras layer computing sigmoid(xW + b) from its own weights.
+
+The grader builds new layers itself, sets W and b to values it chose, calls the layer on an input
+it chose, and compares with sigmoid(xW + b) computed here from its own copies of x, W and b.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
 
-from grader.checks.assertions import describe_mismatch, fail, numeric, outcome, sigmoid, subclasses
+from grader.checks.assertions import (
+    close,
+    dense,
+    describe_mismatch,
+    fail,
+    format_array,
+    numeric,
+    outcome,
+    sigmoid,
+)
 from grader.checks.data import SectionData
-from grader.checks.values import short_type
-from grader.run.decode import StudentError
+from grader.checks.values import array_of
 
-HANDOUT = 0  # the first probe uses the handout's input [[1, 2]] and 3 outputs
+Probe = Mapping[str, object]
 
 
-def _probe(section: SectionData, i: int) -> tuple[dict[str, object], np.ndarray, int]:
-    """Probe i: what the layer did, its input x and its output count n."""
+def _class(section: SectionData) -> None:
     __tracebackhide__ = True
     cls = section.require("class", name="OurDenseLayer")
-    if not subclasses(cls.get("mro") if isinstance(cls, dict) else None, "Layer"):
+    if not (isinstance(cls, dict) and cls.get("is_subclass") is True):
         fail(
-            "`OurDenseLayer` must subclass tf.keras.layers.Layer: class OurDenseLayer(tf.keras.layers.Layer)"
+            "`OurDenseLayer` must subclass tf.keras.layers.Layer: "
+            "class OurDenseLayer(tf.keras.layers.Layer)"
         )
-    probes = section.get("probes")
-    case = section.inputs["cases"][i]
-    x = np.asarray(case["x"], dtype=np.float32)
-    n = int(case["n"])
-    assert isinstance(probes, list)
-    probe = probes[i]
-    assert isinstance(probe, dict)
-    if "construct" in probe:
-        outcome(probe["construct"], what=f"OurDenseLayer({n})")
-    return probe, x, n
 
 
-def _weights(probe: dict[str, object], x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The layer's W and b, found by attribute or among its weights; fails with a hint."""
+def _probe(section: SectionData, name: str) -> tuple[Probe, dict[str, object]]:
+    """The layer the grader built for case `name`, and the case (n, x, W, b)."""
     __tracebackhide__ = True
-    d = x.shape[1]
-    w_desc, b_desc = probe.get("W"), probe.get("b")
-    weights = [numeric(w["value"], what=f"weight {w['name']!r}") for w in probe.get("weights", [])]
-    W = _as_array(w_desc)
-    b = _as_array(b_desc)
-    if W is None:
-        W = next((w for w in weights if w.ndim == 2 and w.shape[0] > 1), None)
-    if b is None:
-        b = next((w for w in weights if w is not W and w.shape in ((1, n), (n,))), None)
-    if W is None:
+    _class(section)
+    case = next(c for c in section.inputs["cases"] if c["name"] == name)  # type: ignore[attr-defined]
+    probes = section.get("probes")
+    assert isinstance(probes, dict)
+    probe = probes[name]
+    assert isinstance(probe, dict)
+    x = np.asarray(case["x"], np.float32)
+    if "construct" in probe:
+        outcome(probe["construct"], what=f"OurDenseLayer({case['n']})")
+    if "build" in probe:
+        outcome(
+            probe["build"],
+            what=f"calling OurDenseLayer({case['n']}) on an input of shape {list(x.shape)}",
+        )
+    return probe, case
+
+
+def _shapes(probe: Probe) -> list[tuple[int, ...]]:
+    return [
+        tuple(arr.shape)
+        for w in probe.get("weights", [])  # type: ignore[attr-defined]
+        if (arr := array_of(w["value"])) is not None
+    ]
+
+
+def _check_shapes(probe: Probe, case: Mapping[str, object], *, bias: bool = True) -> None:
+    """W is [d, n] and (with `bias`) b is [1, n]; one message for the first thing that is not."""
+    __tracebackhide__ = True
+    n, d = int(case["n"]), len(case["x"][0])  # type: ignore[arg-type, index]
+    shapes = _shapes(probe)
+    matrices = [s for s in shapes if len(s) == 2 and s[0] > 1]
+    if not matrices:
         fail(
             'the layer has no weight matrix: in build, create self.W = self.add_weight(name="weight", '
             "shape=[d, self.n_output_nodes])"
         )
-    if W.shape == (n, d) and n != d:
+    W = matrices[0]
+    if (n, d) == W and n != d:
         fail(
-            f"W has shape {list(W.shape)}, expected [d, n] = {[d, n]}: W is transposed; "
+            f"W has shape {list(W)}, expected [d, n] = {[d, n]}: W is transposed; "
             "create it with shape=[d, self.n_output_nodes]"
         )
-    if W.shape != (d, n):
-        if W.shape[0] != d and d != 2 and W.shape[0] == 2:
+    if (d, n) != W:
+        if d != 2 and W[0] == 2:
             fail(
-                f"W has shape {list(W.shape)} for an input of width {d}, expected {[d, n]}: "
+                f"W has shape {list(W)} for an input of width {d}, expected {[d, n]}: "
                 "the input width is hard-coded as 2; use d = int(input_shape[-1]) in build"
             )
         fail(
-            f"W has shape {list(W.shape)}, expected [d, n] = {[d, n]} for an input of width {d} "
+            f"W has shape {list(W)}, expected [d, n] = {[d, n]} for an input of width {d} "
             f"and {n} output nodes"
         )
-    if b is None:
+    if not bias:
+        return
+    biases = [s for s in shapes if s != W and s[-1:] == (n,)]
+    if not biases:
         fail(
             'the layer has no bias: in build, create self.b = self.add_weight(name="bias", '
             "shape=[1, self.n_output_nodes])"
         )
-    if b.shape != (1, n):
+    if biases[0] != (1, n):
         fail(
-            f"b has shape {list(b.shape)}, expected [1, n] = {[1, n]}: create it with "
+            f"b has shape {list(biases[0])}, expected [1, n] = {[1, n]}: create it with "
             "shape=[1, self.n_output_nodes]"
         )
-    return W, b
 
 
-def _as_array(desc: object) -> np.ndarray | None:
-    if isinstance(desc, dict) and isinstance(desc.get("value"), np.ndarray):
-        arr = desc["value"]
-        return arr if arr.dtype.kind == "f" else None
-    return None
-
-
-def _check_output(probe: dict[str, object], x: np.ndarray, n: int) -> None:
+def _check_output(probe: Probe, case: Mapping[str, object]) -> None:
+    """The layer's output is sigmoid(xW + b) for the grader's W and b, which it left alone."""
     __tracebackhide__ = True
+    n = int(case["n"])  # type: ignore[arg-type]
+    x = np.asarray(case["x"], np.float32)
+    W = np.asarray(case["W"], np.float32)
+    b = np.asarray(case["b"], np.float32)
     shown = f"OurDenseLayer({n}) on an input of shape {list(x.shape)}"
-    W = _as_array(probe.get("W"))
-    if (
-        isinstance(probe["output"], StudentError)
-        and W is not None
-        and W.ndim == 2
-        and W.shape[0] != x.shape[1]
-    ):
+    roles = probe.get("roles", [])
+    if "W" not in roles and "W.T" not in roles:  # type: ignore[operator]
         fail(
-            f"{shown} failed: W has shape {list(W.shape)} but the input has width {x.shape[1]}; "
-            "build W from the input's width, d = int(input_shape[-1]), instead of a fixed number"
+            f"{shown}: its output cannot be checked until W has shape [d, n] (see the check above)"
         )
-    out = numeric(outcome(probe["output"], what=shown), what=f"the output of {shown}")
-    W, b = _weights(probe, x, n)
-    z = x.astype(np.float64) @ W.astype(np.float64) + b.astype(np.float64)
-    expected = sigmoid(z)
-    if out.shape != expected.shape:
+    found = numeric(outcome(probe["output"], what=shown), what=f"the output of {shown}")  # type: ignore[arg-type]
+    # A missing or misshapen bias is the weight-shapes check's to report: judge the rest here.
+    bias = b if "b" in roles else np.zeros_like(b)  # type: ignore[operator]
+    expected = dense(x, W, bias)
+    if not close(found, expected) and "W.T" in roles:  # type: ignore[operator]
         fail(
-            f"the output of {shown} has shape {list(out.shape)}, expected {list(expected.shape)} = "
-            "[batch, n_output_nodes]"
+            f"{shown} gives {format_array(found)}, not sigmoid(xW + b): with W of shape [n, d] "
+            "the product goes the wrong way; give W the shape [d, n] (see the weight-shapes check)"
         )
-    if np.allclose(out, expected, rtol=1e-4, atol=1e-5):
-        return
-    relu = "the activation should be tf.sigmoid, not ReLU"
-    missing = "the activation is missing: return tf.sigmoid(z)"
-    if (z >= 0).all():  # ReLU(z) == z here: the two mistakes look the same
-        relu = missing = (
-            "the output is xW + b, without the sigmoid (or with ReLU, the same here): return tf.sigmoid(z)"
+    if not close(found, expected):
+        z = x.astype(np.float64) @ W + bias
+        fail(
+            f"{shown} is not sigmoid(xW + b) from the layer's own weights; "
+            + describe_mismatch(
+                found,
+                expected,
+                {
+                    "the bias b is not used: z = tf.matmul(x, self.W) + self.b": sigmoid(z - bias),
+                    "the activation is ReLU, not sigmoid: use tf.sigmoid(z)": np.maximum(z, 0),
+                    "the activation is tanh, not sigmoid: use tf.sigmoid(z)": np.tanh(z),
+                    "the sigmoid is missing: y = tf.sigmoid(z)": z,
+                },
+            )
         )
-    mistakes = {
-        "the bias b is not used: z should be tf.matmul(x, self.W) + self.b": sigmoid(z - b),
-        relu: np.maximum(z, 0),
-        missing: z,
-        "the activation should be tf.sigmoid, not tanh": np.tanh(z),
-        "the activation should be tf.sigmoid, not softmax": np.exp(z)
-        / np.exp(z).sum(-1, keepdims=True),
-    }
-    fail(
-        f"the output of {shown} is not sigmoid(xW + b) computed from the layer's own W and b; "
-        + describe_mismatch(out, expected, mistakes)
-    )
+    readback = probe.get("readback", {})
+    for role, set_value in (("W", W), ("W.T", W.T), ("b", b)):
+        after = array_of(readback.get(role)) if isinstance(readback, dict) else None
+        if after is not None and not close(after.reshape(-1), set_value.reshape(-1)):
+            fail(
+                f"calling {shown} changed the layer's own weights ({role} after the call is not "
+                "what it was before): compute the output from self.W and self.b, never assign them"
+            )
 
 
 @pytest.mark.check("1.3.1/subclass")
 def test_layer_subclasses_keras_layer(section_1_3_1: SectionData) -> None:
-    probe, x, n = _probe(section_1_3_1, HANDOUT)
-    outcome(probe["output"], what=f"calling OurDenseLayer({n}) on {x.tolist()}")
+    _probe(section_1_3_1, "handout")
 
 
 @pytest.mark.check("1.3.1/weight-shapes")
 def test_layer_weight_shapes(section_1_3_1: SectionData) -> None:
-    probe, x, n = _probe(section_1_3_1, HANDOUT)
-    outcome(probe["output"], what=f"calling OurDenseLayer({n}) on {x.tolist()}")
-    _weights(probe, x, n)
+    _check_shapes(*_probe(section_1_3_1, "handout"))
 
 
 @pytest.mark.check("1.3.1/output")
 def test_layer_output_uses_own_weights(section_1_3_1: SectionData) -> None:
-    probe, x, n = _probe(section_1_3_1, HANDOUT)
-    _check_output(probe, x, n)
+    _check_output(*_probe(section_1_3_1, "handout"))
+    # `y` is the layer's output on x_input: sigmoid(x_input W + b) from the student's `layer`.
+    y = numeric(section_1_3_1.require("y"), what="`y`")
+    x_input = numeric(section_1_3_1.require("x_input"), what="`x_input`")
+    layer = section_1_3_1.require("layer")
+    weights = [
+        arr
+        for w in (layer.get("weights", []) if isinstance(layer, dict) else [])  # type: ignore[union-attr]
+        if (arr := array_of(w["value"])) is not None
+    ]
+    d = x_input.shape[-1] if x_input.ndim else 0
+    W = next((w for w in weights if w.ndim == 2 and w.shape[0] == d), None)
+    b = next((w for w in weights if w is not W and w.shape[-1:] == y.shape[-1:]), None)
+    if W is None or b is None or not close(y, dense(x_input, W, b.reshape(1, -1))):
+        fail(
+            f"`y` is {format_array(y)}, which is not the output of `layer` on x_input: "
+            "y = layer.call(x_input) after layer = OurDenseLayer(3)"
+        )
 
 
 @pytest.mark.check("1.3.1/any-width")
-def test_layer_any_input_width(section_1_3_1: SectionData) -> None:
-    for i in range(1, len(section_1_3_1.inputs["cases"])):
-        probe, x, n = _probe(section_1_3_1, i)
-        _check_output(probe, x, n)
-        if short_type(probe["output"]) not in ("tf.Tensor",):
-            fail(f"OurDenseLayer returned a {short_type(probe['output'])}, expected a tf.Tensor")
+def test_layer_any_width(section_1_3_1: SectionData) -> None:
+    for name in ("wide", "narrow"):
+        probe, case = _probe(section_1_3_1, name)
+        # The bias's shape is the weight-shapes check's to report, once; W's depends on the width.
+        _check_shapes(probe, case, bias=False)
+        _check_output(probe, case)

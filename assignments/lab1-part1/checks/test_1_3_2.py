@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 
 from grader.checks.assertions import (
+    close,
+    dense,
     describe_mismatch,
     fail,
     format_array,
     numeric,
     outcome,
-    sigmoid,
 )
 from grader.checks.data import SectionData
-from grader.checks.values import type_names
+from grader.checks.values import array_of
 
 N_OUTPUTS = 3
 
@@ -23,58 +24,40 @@ def _model(section: SectionData) -> dict[str, object]:
     __tracebackhide__ = True
     model = section.require("model")
     assert isinstance(model, dict)
-    names = type_names(model)
-    if not any(n.endswith(".Sequential") for n in names):
-        kind = names[0].rsplit(".", 1)[-1] if names else "unknown"
-        article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if model.get("is_sequential") is not True:
         fail(
-            f"`model` is {article} {kind}, expected a Sequential model: model = Sequential(), then "
-            "model.add(Dense(...)). Each section is checked right after its own cells: if this "
-            "`model` comes from section 1.3.3, put the heading '1.3.3 Subclassing the Model class' "
-            "back above that code"
+            "`model` is not a tf.keras Sequential model: model = Sequential(), then model.add(...)"
         )
     return model
 
 
 def _dense(model: dict[str, object]) -> dict[str, object]:
+    """The model's one Dense layer; fails when there is not exactly one layer and it is Dense."""
     __tracebackhide__ = True
-    layers = model.get("layers")
+    layers = model.get("layers") or []
     assert isinstance(layers, list)
-    dense = [layer for layer in layers if any(n.endswith(".Dense") for n in type_names(layer))]
-    if len(layers) != 1 or len(dense) != 1:
-        kinds = [type_names(layer)[0].rsplit(".", 1)[-1] for layer in layers if type_names(layer)]
+    if len(layers) != 1:
         fail(
-            f"the model has layers {kinds}, expected exactly one Dense layer: model.add(Dense(3, "
-            "activation='sigmoid'))"
+            f"the model has {len(layers)} layers, expected exactly one: "
+            "model.add(Dense(n_output_nodes, activation='sigmoid')) once"
         )
-    return dense[0]
+    layer = layers[0]
+    if layer.get("is_dense") is not True:
+        fail(
+            "the model's layer is not a tf.keras.layers.Dense: use Dense(n_output_nodes, activation='sigmoid')"
+        )
+    return layer  # type: ignore[no-any-return]
 
 
-def _kernel_bias(layer: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
-    weights = {
-        w["name"]: numeric(w["value"], what=f"weight {w['name']!r}") for w in layer["weights"]
-    }
-    kernel = weights.get("kernel")
-    bias = weights.get("bias", np.zeros(N_OUTPUTS, dtype=np.float32))
-    if kernel is None:
-        fail("the Dense layer has no weights; call the model on x_input so that it is built")
-    return kernel, bias
-
-
-def _check_values(found: np.ndarray, x: np.ndarray, layer: dict[str, object], *, what: str) -> None:
+def _own_weights(layer: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
     __tracebackhide__ = True
-    kernel, bias = _kernel_bias(layer)
-    z = x.astype(np.float64) @ kernel + bias
-    expected = sigmoid(z)
-    if found.shape != expected.shape:
-        fail(f"{what} has shape {list(found.shape)}, expected {list(expected.shape)}")
-    if not np.allclose(found, expected, rtol=1e-4, atol=1e-5):
-        fail(
-            f"{what} is not sigmoid(xW + b) from the model's own weights; "
-            + describe_mismatch(
-                found, expected, {"the activation is missing: use activation='sigmoid'": z}
-            )
-        )
+    weights = [array_of(w["value"]) for w in layer.get("weights", [])]  # type: ignore[attr-defined]
+    arrays = [w for w in weights if w is not None]
+    kernel = next((w for w in arrays if w.ndim == 2), None)
+    bias = next((w for w in arrays if w.ndim == 1), np.zeros(N_OUTPUTS))
+    if kernel is None:
+        fail("the Dense layer has no weights yet: call the model on x_input (model(x_input))")
+    return kernel, bias
 
 
 @pytest.mark.check("1.3.2/architecture")
@@ -102,16 +85,39 @@ def test_model_output_matches_own_weights(section_1_3_2: SectionData) -> None:
             f"`x_input` has shape {list(x_input.shape)}, expected [1, 2]: x_input = tf.constant([[1, 2.]], "
             f"shape=(1, 2)); it is {format_array(x_input)}"
         )
-    _check_values(found, x_input, layer, what="`model_output`")
+    kernel, bias = _own_weights(layer)
+    expected = dense(x_input, kernel, bias)
+    if not close(found, expected):
+        z = x_input.astype(np.float64) @ kernel + bias
+        fail(
+            "`model_output` is not the model's output on x_input, sigmoid(xW + b) from its own "
+            "weights; "
+            + describe_mismatch(
+                found, expected, {"the activation is missing: use activation='sigmoid'": z}
+            )
+        )
 
 
 @pytest.mark.check("1.3.2/unseen-batch")
 def test_model_on_unseen_batch(section_1_3_2: SectionData) -> None:
     model = _model(section_1_3_2)
-    layer = _dense(model)
-    x = np.asarray(section_1_3_2.inputs["x"], dtype=np.float32)
-    found = numeric(
-        outcome(model["output"], what=f"model(x) for x of shape {list(x.shape)}"),
-        what="the model's output",
-    )
-    _check_values(found, x, layer, what=f"model(x) for x of shape {list(x.shape)}")
+    _dense(model)
+    inputs = section_1_3_2.inputs
+    x = np.asarray(inputs["x"], np.float32)
+    W, b = np.asarray(inputs["W"], np.float32), np.asarray(inputs["b"], np.float32)
+    shown = f"model(x) for x of shape {list(x.shape)}"
+    probe = model.get("probe")
+    if not isinstance(probe, dict):
+        fail(f"{shown} could not be tried: the model must have exactly one Dense layer")
+    if "build" in probe:
+        outcome(probe["build"], what=shown)
+    found = numeric(outcome(probe["output"], what=shown), what=f"the output of {shown}")
+    expected = dense(x, W, b)
+    if not close(found, expected):
+        z = x.astype(np.float64) @ W + b
+        fail(
+            f"{shown} is not sigmoid(xW + b) from the model's own weights; "
+            + describe_mismatch(
+                found, expected, {"the activation is missing: use activation='sigmoid'": z}
+            )
+        )

@@ -1,7 +1,12 @@
 """Lab 1 Part 1: what to collect from the student's namespace after each section.
 
-Runs inside the sandboxed student process (see grader/child.py). It only describes objects and
-calls the student's functions and classes on the unseen inputs it is given; it decides nothing.
+Runs inside the sandboxed student process (see grader/sandboxed/child.py). It describes objects,
+and calls the student's functions and classes on inputs the grader chose at grading time: before
+each call it sets the weights and biases to values the grader chose too, so only code that
+really computes sigmoid(xW + b) from its weights gives the answer the grader expects. It decides
+nothing. What it knows about types it learns by comparing with TensorFlow's and Keras's own
+classes, taken at import, before any student code runs; what it knows about method (a tape was
+used, `e_out` is what `func` returned) comes from hooks installed here, at import.
 No TensorFlow op runs at import time, so a warm parent may import this module and fork.
 """
 
@@ -9,6 +14,9 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import types
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import keras
 import numpy as np
@@ -16,237 +24,407 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as _ops
 from tensorflow.python.ops import resource_variable_ops as _rvo
 
-from grader.sandboxed.probe import Plain, call, class_names, describe, error_info, type_names
+from grader.sandboxed import evidence
+from grader.sandboxed.probe import call, class_names, describe, error_info, type_names
+from grader.sandboxed.wire import Marker, Plain
 
 # Taken before any student code runs: monkeypatching these later changes nothing here.
 _type = builtins.type
 _getattr = builtins.getattr
 _callable = builtins.callable
+_isinstance = builtins.isinstance
+_issubclass = builtins.issubclass
 _len = builtins.len
+_id = builtins.id
+_float = builtins.float
+_FunctionType = types.FunctionType
+_EagerTensor = _ops._EagerTensorBase
 _tensor_numpy = _ops._EagerTensorBase.numpy
-_tensor_base = _ops._EagerTensorBase
-_variable_base = _rvo.BaseResourceVariable
-_variable_numpy = _rvo.BaseResourceVariable.numpy
-_keras_variable = keras.Variable
+_TfVariable = _rvo.BaseResourceVariable
+_tf_variable_numpy = _rvo.BaseResourceVariable.numpy
+_tf_variable_assign = _rvo.BaseResourceVariable.assign
+_KerasVariable = keras.Variable
 _keras_variable_numpy = keras.Variable.numpy
+_keras_variable_assign = keras.Variable.assign
+_Layer = keras.layers.Layer
+_Model = keras.Model
+_Sequential = keras.Sequential
+_Dense = keras.layers.Dense
 _constant = tf.constant
-_Layer = tf.keras.layers.Layer
+_tape_gradient = tf.GradientTape.gradient
+
+GRADIENT = "tape.gradient"
+
+
+def _recorded_gradient(
+    self: tf.GradientTape, target: Any, sources: Any, *args: Any, **kwargs: Any
+) -> Any:
+    result = _tape_gradient(self, target, sources, *args, **kwargs)
+    evidence.record(GRADIENT, (sources, result))
+    return result
+
+
+# Evidence of method: every tape.gradient call, and what the student's own functions return in
+# 1.2 (so `e_out = func(a, b)` can be told from `e_out = tf.constant(6.0)`).
+tf.GradientTape.gradient = _recorded_gradient  # type: ignore[method-assign]
+evidence.trace_returns("1.2")
+
+
+def _kind(obj: object) -> str | None:
+    mro = _type(obj).__mro__
+    if _EagerTensor in mro:
+        return "tensor"
+    if _TfVariable in mro or _KerasVariable in mro:
+        return "variable"
+    return None
 
 
 def _to_numpy(obj: object) -> np.ndarray:
     mro = _type(obj).__mro__
-    if _tensor_base in mro:
+    if _EagerTensor in mro:
         return _tensor_numpy(obj)  # type: ignore[no-any-return]
-    if _variable_base in mro:
-        return _variable_numpy(obj)  # type: ignore[no-any-return]
-    if _keras_variable in mro:
+    if _TfVariable in mro:
+        return _tf_variable_numpy(obj)  # type: ignore[no-any-return]
+    if _KerasVariable in mro:
         return _keras_variable_numpy(obj)  # type: ignore[no-any-return]
     raise TypeError("not a TensorFlow tensor or variable")
 
 
 def value(obj: object) -> Plain:
     """Describe a student object; tensors and variables also get their dtype name."""
-    desc = describe(obj, to_numpy=_to_numpy)
-    mro = _type(obj).__mro__
-    if isinstance(desc, dict) and (
-        _tensor_base in mro or _variable_base in mro or _keras_variable in mro
-    ):
+    desc = describe(obj, classify=_kind, to_numpy=_to_numpy)
+    if _isinstance(desc, dict) and _kind(obj) is not None:
         with contextlib.suppress(Exception):
             desc["dtype"] = str(obj.dtype.name)  # type: ignore[attr-defined]
     return desc
 
 
-def _error(err: dict[str, Plain]) -> Plain:
-    return {"__error__": err}
-
-
 def _outcome(result: object, err: dict[str, Plain] | None) -> Plain:
-    return _error(err) if err is not None else value(result)
+    return {Marker.ERROR: err} if err is not None else value(result)
 
 
-def _arg(spec: dict[str, Plain]) -> object:
-    """Build an argument the way the check asked for it: a Python float or a float32 tensor."""
-    data = spec["value"]
+def _array(data: object) -> np.ndarray:
+    return np.asarray(data, dtype=np.float32)
+
+
+def _arg(spec: Mapping[str, Any]) -> object:
+    """An argument as the check asked for it: a Python float or a float32 tensor."""
     if spec["kind"] == "python":
-        return float(data)  # type: ignore[arg-type]
-    return _constant(np.asarray(data, dtype=np.float32))
+        return _float(spec["value"])
+    return _constant(_array(spec["value"]))
 
 
 def _names(ns: dict[str, object], *names: str) -> dict[str, Plain]:
     return {n: value(ns[n]) for n in names if n in ns}
 
 
-def _weights(layer: object) -> list[Plain]:
-    out: list[Plain] = []
+def _is_class(obj: object, base: type) -> bool:
+    return _isinstance(obj, type) and _issubclass(obj, base)  # type: ignore[arg-type]
+
+
+def _class_info(cls: object, base: type) -> dict[str, Plain]:
+    return {"names": class_names(cls), "is_subclass": _is_class(cls, base)}
+
+
+def _variables(layer: object) -> list[object]:
+    """The layer's real TensorFlow/Keras variables: its `weights`, then `W`/`b` attributes."""
+    found: list[object] = []
     weights = _getattr(layer, "weights", None)
-    if isinstance(weights, list):
-        for w in weights[:20]:
-            out.append({"name": str(_getattr(w, "name", "")), "value": value(w)})
-    return out
+    candidates = list(weights[:20]) if _type(weights) is list else []
+    candidates += [_getattr(layer, name, None) for name in ("W", "b", "w", "kernel", "bias")]
+    for v in candidates:
+        if _kind(v) == "variable" and not any(v is f for f in found):
+            found.append(v)
+    return found
 
 
-def _layer_info(layer: object) -> dict[str, Plain]:
-    activation = _getattr(layer, "activation", None)
-    units = _getattr(layer, "units", None)
-    use_bias = _getattr(layer, "use_bias", None)
-    return {
-        "types": type_names(layer),
-        "units": units if _type(units) is int else None,
-        "activation": str(_getattr(activation, "__name__", "")) if activation is not None else None,
-        "use_bias": use_bias if _type(use_bias) is bool else None,
-        "weights": _weights(layer),
-    }
+def _shape(v: object) -> tuple[int, ...]:
+    return tuple(int(d) for d in _to_numpy(v).shape)
 
 
-def _dense_layers(model: object) -> list[Plain]:
-    layers = _getattr(model, "layers", None)
-    if not isinstance(layers, list):
-        return []
-    return [_layer_info(layer) for layer in layers[:10]]
+def _assign(v: object, data: np.ndarray) -> None:
+    mro = _type(v).__mro__
+    if _KerasVariable in mro:
+        _keras_variable_assign(v, data)
+    else:
+        _tf_variable_assign(v, data)
 
 
-def harvest_1_1(ns: dict[str, object], inputs: Plain) -> Plain:
+def _set_dense(variables: list[object], W: np.ndarray, b: np.ndarray) -> dict[str, object]:
+    """Give the weight of shape [d, n] (or [n, d]) the grader's W and the bias [1, n] / [n] its b.
+
+    Returns the variable given each role ("W", "W.T", "b"); a layer without such shapes keeps
+    its own values, and the check says what the shapes should be.
+    """
+    d, n = W.shape
+    roles: dict[str, object] = {}
+    for v in variables:
+        shape = _shape(v)
+        if "W" not in roles and "W.T" not in roles and shape == (d, n):
+            roles["W"] = v
+        elif "W" not in roles and "W.T" not in roles and shape == (n, d) and n != d:
+            roles["W.T"] = v
+        elif "b" not in roles and shape in ((1, n), (n,)):
+            roles["b"] = v
+    for role, v in roles.items():
+        data = W if role == "W" else W.T if role == "W.T" else b.reshape(_shape(v))
+        _assign(v, data.astype(np.float32))
+    return roles
+
+
+def _readback(roles: Mapping[str, object]) -> dict[str, Plain]:
+    return {role: value(v) for role, v in roles.items()}
+
+
+def _weights_info(variables: list[object]) -> list[Plain]:
+    return [{"name": str(_getattr(v, "name", "")), "value": value(v)} for v in variables]
+
+
+# -- 1.1 and 1.2 --------------------------------------------------------------------------------
+
+
+def harvest_1_1(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     return _names(ns, "sport", "number", "sports", "numbers", "images")
 
 
-def harvest_1_2(ns: dict[str, object], inputs: Plain) -> Plain:
+def harvest_1_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     out = _names(ns, "e_out")
     func = ns.get("func")
     if func is None:
         return out
-    out["func"] = {"types": type_names(func), "callable": _callable(func)}
-    if not _callable(func):
-        return out
-    calls: list[Plain] = []
-    for case in inputs["cases"]:  # type: ignore[index, union-attr]
-        result, err = call(func, _arg(case["a"]), _arg(case["b"]))
-        calls.append(_outcome(result, err))
-    out["calls"] = calls
+    is_function = _type(func) is _FunctionType
+    out["func"] = {"types": type_names(func), "callable": _callable(func), "function": is_function}
+    if "e_out" in ns and is_function:
+        e_out = ns["e_out"]
+        code = func.__code__  # type: ignore[attr-defined]  # a real function
+        out["e_out_returned_by_func"] = any(v is e_out for v in evidence.returned("1.2", code))
+    if _callable(func):
+        out["calls"] = {
+            case["name"]: _outcome(*call(func, _arg(case["a"]), _arg(case["b"])))  # type: ignore[arg-type]
+            for case in inputs.get("cases", ())
+        }
     return out
 
 
-def _probe_layer(cls: object, n: int, x: object) -> Plain:
-    layer, err = call(cls, n)
+# -- 1.3.1 ---------------------------------------------------------------------------------------
+
+
+def _probe_layer(cls: object, case: Mapping[str, Any]) -> Plain:
+    x = _constant(_array(case["x"]))
+    layer, err = call(cls, int(case["n"]))  # type: ignore[arg-type]
     if err is not None:
-        return {"construct": _error(err)}
+        return {"construct": {Marker.ERROR: err}}
+    _, err = call(layer, x)  # builds the layer: its weights exist from here on
+    if err is not None:
+        return {"build": {Marker.ERROR: err}, "weights": _weights_info(_variables(layer))}
+    variables = _variables(layer)
+    roles = _set_dense(variables, _array(case["W"]), _array(case["b"]))
     y, err = call(layer, x)
     return {
+        "weights": _weights_info(variables),
+        "roles": list(roles),
         "output": _outcome(y, err),
-        "weights": _weights(layer),
-        "W": value(_getattr(layer, "W", None)),
-        "b": value(_getattr(layer, "b", None)),
+        "readback": _readback(roles),
     }
 
 
-def harvest_1_3_1(ns: dict[str, object], inputs: Plain) -> Plain:
+def harvest_1_3_1(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     out = _names(ns, "y", "x_input")
     layer = ns.get("layer")
     if layer is not None:
         out["layer"] = {
             "types": type_names(layer),
-            "weights": _weights(layer),
-            "W": value(_getattr(layer, "W", None)),
-            "b": value(_getattr(layer, "b", None)),
+            "is_layer": _isinstance(layer, _Layer),
+            "weights": _weights_info(_variables(layer)),
         }
     cls = ns.get("OurDenseLayer")
     if cls is None:
         return out
-    out["class"] = {"mro": class_names(cls)}  # type: ignore[dict-item]
-    out["probes"] = [
-        _probe_layer(cls, case["n"], _constant(np.asarray(case["x"], np.float32)))  # type: ignore[index]
-        for case in inputs["cases"]  # type: ignore[index, union-attr]
-    ]
+    out["class"] = _class_info(cls, _Layer)
+    if _is_class(cls, _Layer):
+        out["probes"] = {case["name"]: _probe_layer(cls, case) for case in inputs.get("cases", ())}
     return out
 
 
-def harvest_1_3_2(ns: dict[str, object], inputs: Plain) -> Plain:
+# -- 1.3.2 ---------------------------------------------------------------------------------------
+
+
+def _dense_info(layer: object) -> dict[str, Plain]:
+    activation = _getattr(layer, "activation", None)
+    units = _getattr(layer, "units", None)
+    return {
+        "types": type_names(layer),
+        "is_dense": _isinstance(layer, _Dense),
+        "units": units if _type(units) is int else None,
+        "activation": str(_getattr(activation, "__name__", "")) if activation is not None else None,
+        "weights": _weights_info(_variables(layer)),
+    }
+
+
+def _sublayers(model: object) -> list[object]:
+    layers = _getattr(model, "layers", None)
+    return list(layers[:10]) if _type(layers) is list else []
+
+
+@contextlib.contextmanager
+def _secret_weights(layer: object, W: np.ndarray, b: np.ndarray) -> Iterator[dict[str, object]]:
+    """The grader's W and b in `layer` for the duration; its own values are put back after."""
+    variables = _variables(layer)
+    saved = [(v, _to_numpy(v).copy()) for v in variables]
+    try:
+        yield _set_dense(variables, W, b)
+    finally:
+        for v, data in saved:
+            with contextlib.suppress(Exception):
+                _assign(v, data)
+
+
+def harvest_1_3_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     out = _names(ns, "model_output", "x_input")
     model = ns.get("model")
     if model is None:
         return out
-    x = _constant(np.asarray(inputs["x"], np.float32))  # type: ignore[index]
-    y, err = call(model, x)
-    out["model"] = {
+    info: dict[str, Plain] = {
         "types": type_names(model),
-        "layers": _dense_layers(model),
-        "output": _outcome(y, err),
+        "is_sequential": _isinstance(model, _Sequential),
+        "layers": [_dense_info(layer) for layer in _sublayers(model)],
     }
+    out["model"] = info
+    dense = [layer for layer in _sublayers(model) if _isinstance(layer, _Dense)]
+    if "x" in inputs and _len(dense) == 1 and info["is_sequential"]:
+        x = _constant(_array(inputs["x"]))
+        _, err = call(model, x)  # builds a model that was never called
+        if err is None:
+            with _secret_weights(dense[0], _array(inputs["W"]), _array(inputs["b"])) as roles:
+                y, err = call(model, x)
+                info["probe"] = {
+                    "roles": list(roles),
+                    "output": _outcome(y, err),
+                    "readback": _readback(roles),
+                }
+        else:
+            info["probe"] = {"build": {Marker.ERROR: err}}
     return out
 
 
-def _probe_model(cls: object, n: int, x: object, *, identity: bool) -> Plain:
-    model, err = call(cls, n)
+# -- 1.3.3 ---------------------------------------------------------------------------------------
+
+
+def _probe_model(cls: object, case: Mapping[str, Any], *, identity: bool) -> Plain:
+    x = _constant(_array(case["x"]))
+    model, err = call(cls, int(case["n"]))  # type: ignore[arg-type]
     if err is not None:
-        return {"construct": _error(err)}
-    y, err = call(model, x)
-    probe: dict[str, Plain] = {"output": _outcome(y, err)}
-    if identity:
-        default, err = call(_getattr(model, "call"), x)
-        probe["call_default"] = _outcome(default, err)
-        ident, err = call(_getattr(model, "call"), x, isidentity=True)
-        probe["call_identity"] = _outcome(ident, err)
-        ident_kw, err = call(model, x, isidentity=True)
-        probe["identity_kw"] = _outcome(ident_kw, err)
-    probe["layers"] = _dense_layers(model)
+        return {"construct": {Marker.ERROR: err}}
+    _, err = call(model, x)
+    if err is not None:
+        return {"build": {Marker.ERROR: err}}
+    dense = [layer for layer in _sublayers(model) if _isinstance(layer, _Dense)]
+    probe: dict[str, Plain] = {"layers": [_dense_info(layer) for layer in _sublayers(model)]}
+    if _len(dense) != 1:
+        return probe
+    with _secret_weights(dense[0], _array(case["W"]), _array(case["b"])) as roles:
+        method = _getattr(model, "call")
+        probe["roles"] = list(roles)
+        probe["output"] = _outcome(*call(model, x))  # type: ignore[arg-type]
+        probe["call_default"] = _outcome(*call(method, x))  # type: ignore[arg-type]
+        if identity:
+            probe["call_identity"] = _outcome(*call(method, x, isidentity=True))  # type: ignore[arg-type]
+            probe["identity_kw"] = _outcome(*call(model, x, isidentity=True))  # type: ignore[arg-type]
+        probe["readback"] = _readback(roles)
     return probe
 
 
-def harvest_1_3_3(ns: dict[str, object], inputs: Plain) -> Plain:
+def harvest_1_3_3(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     out = _names(ns, "out_activate", "out_identity", "x_input")
+    model = ns.get("model")
+    if model is not None:
+        out["model"] = {
+            "types": type_names(model),
+            "layers": [_dense_info(layer) for layer in _sublayers(model)],
+        }
     for name, identity in (("SubclassModel", False), ("IdentityModel", True)):
         cls = ns.get(name)
         if cls is None:
             continue
-        probes = [
-            _probe_model(
-                cls, case["n"], _constant(np.asarray(case["x"], np.float32)), identity=identity
-            )  # type: ignore[index]
-            for case in inputs["cases"]  # type: ignore[index, union-attr]
-        ]
-        out[name] = {"mro": class_names(cls), "probes": probes}  # type: ignore[dict-item]
+        info = _class_info(cls, _Model)
+        if _is_class(cls, _Model):
+            info["probes"] = {
+                case["name"]: _probe_model(cls, case, identity=identity)
+                for case in inputs.get("cases", ())
+            }
+        out[name] = info
     return out
 
 
-def harvest_1_4(ns: dict[str, object], inputs: Plain) -> Plain:
-    out = _names(ns, "dy_dx", "x", "x_f", "learning_rate")
-    history = ns.get("history")
-    if history is not None:
-        out["history"] = _history(history)
+# -- 1.4 -----------------------------------------------------------------------------------------
+
+
+def _flatten(obj: object) -> Iterator[object]:
+    if _type(obj) in (list, tuple):
+        for item in obj:  # type: ignore[attr-defined]
+            yield from _flatten(item)
+    elif _type(obj) is dict:
+        for item in obj.values():  # type: ignore[attr-defined]
+            yield from _flatten(item)
+    else:
+        yield obj
+
+
+def harvest_1_4(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
+    out = _names(ns, "dy_dx", "x")
+    records = evidence.records("1.4", GRADIENT)
+    out["tape"] = {"calls": _len(records)}
+    if "dy_dx" in ns:
+        dy_dx = ns["dy_dx"]
+        out["tape"]["dy_dx_from_tape"] = dy_dx is not None and any(  # type: ignore[index]
+            r is dy_dx
+            for _sources, result in records
+            for r in _flatten(result)  # type: ignore[misc]
+        )
+    if "x" in ns:
+        x = ns["x"]
+        out["tape"]["calls_on_x"] = sum(  # type: ignore[index]
+            1
+            for sources, _ in records
+            if any(s is x for s in _flatten(sources))  # type: ignore[misc]
+        )
+    if "history" in ns:
+        out["history"] = _history(ns["history"])
     return out
 
 
 def _history(history: object) -> Plain:
-    """A list of per-step values as one float64 array, when every item is a genuine number."""
+    """The trajectory as one float64 array when every entry is a number, and how it was kept."""
     if _type(history) is not list:
         return value(history)
-    items = []
-    for item in history[:100_000]:  # type: ignore[index]
+    items: list[object] = history[:100_000]  # type: ignore[index]
+    info: dict[str, Plain] = {
+        "types": ["builtins.list"],
+        "kind": "list",
+        "length": _len(history),  # type: ignore[arg-type]
+        "distinct_objects": _len({_id(item) for item in items}),
+    }
+    values = []
+    for item in items:
         t = _type(item)
-        if t in (float, int) or isinstance(item, np.generic):
-            items.append(float(item))  # type: ignore[arg-type]
+        if t in (float, int) or _isinstance(item, np.generic):
+            values.append(_float(item))  # type: ignore[arg-type]
             continue
         try:
             arr = _to_numpy(item) if t is not np.ndarray else item
         except TypeError:
-            return {
-                "types": ["builtins.list"],
-                "length": _len(history),
-                "item_types": type_names(item),
-            }  # type: ignore[arg-type]
-        if _type(arr) is not np.ndarray or arr.size != 1 or arr.dtype.kind not in "iuf":
-            return {
-                "types": ["builtins.list"],
-                "length": _len(history),
-                "item_types": type_names(item),
-            }  # type: ignore[arg-type]
-        items.append(float(arr.reshape(-1)[0]))
-    return describe(np.asarray(items, dtype=np.float64)) | {
-        "types": ["builtins.list"],
-        "length": _len(history),
-    }  # type: ignore[operator, arg-type]
+            info["item_types"] = type_names(item)
+            return info
+        if _type(arr) is not np.ndarray or arr.size != 1 or arr.dtype.kind not in "iuf":  # type: ignore[union-attr]
+            info["item_types"] = type_names(item)
+            return info
+        values.append(_float(arr.reshape(-1)[0]))  # type: ignore[union-attr]
+    info["item_kinds"] = sorted({_kind(item) or type_names(item)[0] for item in items[:1000]})
+    info["value"] = describe(np.asarray(values, dtype=np.float64))["value"]  # type: ignore[index, call-overload]
+    return info
 
 
-HARVESTERS = {
+HARVESTERS: dict[str, Callable[[dict[str, object], Mapping[str, Any]], Plain]] = {
     "1.1": harvest_1_1,
     "1.2": harvest_1_2,
     "1.3.1": harvest_1_3_1,
