@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
     "unseal",
 ]
 
-Plain = None | bool | int | float | str | list["Plain"] | dict[str, "Plain"]
+Plain = None | bool | int | float | str | Sequence["Plain"] | Mapping[str, "Plain"]
 
 #: The file name student code is compiled under; tracebacks name it, and so find the chunk.
 CHUNK_FILENAME: Final = "<student-chunk-{index}>"

@@ -16,7 +16,7 @@ import builtins
 import contextlib
 import types
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import keras
 import numpy as np
@@ -66,7 +66,7 @@ def _recorded_gradient(
 
 # Evidence of method: every tape.gradient call, and what the student's own functions return in
 # 1.2 (so `e_out = func(a, b)` can be told from `e_out = tf.constant(6.0)`).
-tf.GradientTape.gradient = _recorded_gradient  # type: ignore[method-assign]
+tf.GradientTape.gradient = _recorded_gradient
 evidence.trace_returns("1.2")
 
 
@@ -95,8 +95,13 @@ def value(obj: object) -> Plain:
     desc = describe(obj, classify=_kind, to_numpy=_to_numpy)
     if _isinstance(desc, dict) and _kind(obj) is not None:
         with contextlib.suppress(Exception):
-            desc["dtype"] = str(obj.dtype.name)  # type: ignore[attr-defined]
+            cast(dict[str, Plain], desc)["dtype"] = str(_getattr(_getattr(obj, "dtype"), "name"))
     return desc
+
+
+def _call(fn: object, *args: object, **kwargs: object) -> tuple[object, dict[str, Plain] | None]:
+    """Call a student object that may not even be callable; `call` reports what it raises."""
+    return call(fn, *args, **kwargs)  # type: ignore[arg-type]  # any object: a TypeError is reported
 
 
 def _outcome(result: object, err: dict[str, Plain] | None) -> Plain:
@@ -200,7 +205,7 @@ def harvest_1_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
         out["e_out_returned_by_func"] = any(v is e_out for v in evidence.returned("1.2", code))
     if _callable(func):
         out["calls"] = {
-            case["name"]: _outcome(*call(func, _arg(case["a"]), _arg(case["b"])))  # type: ignore[arg-type]
+            case["name"]: _outcome(*_call(func, _arg(case["a"]), _arg(case["b"])))
             for case in inputs.get("cases", ())
         }
     return out
@@ -211,15 +216,15 @@ def harvest_1_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
 
 def _probe_layer(cls: object, case: Mapping[str, Any]) -> Plain:
     x = _constant(_array(case["x"]))
-    layer, err = call(cls, int(case["n"]))  # type: ignore[arg-type]
+    layer, err = _call(cls, int(case["n"]))
     if err is not None:
         return {"construct": {Marker.ERROR: err}}
-    _, err = call(layer, x)  # builds the layer: its weights exist from here on
+    _, err = _call(layer, x)  # builds the layer: its weights exist from here on
     if err is not None:
         return {"build": {Marker.ERROR: err}, "weights": _weights_info(_variables(layer))}
     variables = _variables(layer)
     roles = _set_dense(variables, _array(case["W"]), _array(case["b"]))
-    y, err = call(layer, x)
+    y, err = _call(layer, x)
     return {
         "weights": _weights_info(variables),
         "roles": list(roles),
@@ -293,10 +298,10 @@ def harvest_1_3_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     dense = [layer for layer in _sublayers(model) if _isinstance(layer, _Dense)]
     if "x" in inputs and _len(dense) == 1 and info["is_sequential"]:
         x = _constant(_array(inputs["x"]))
-        _, err = call(model, x)  # builds a model that was never called
+        _, err = _call(model, x)  # builds a model that was never called
         if err is None:
             with _secret_weights(dense[0], _array(inputs["W"]), _array(inputs["b"])) as roles:
-                y, err = call(model, x)
+                y, err = _call(model, x)
                 info["probe"] = {
                     "roles": list(roles),
                     "output": _outcome(y, err),
@@ -312,10 +317,10 @@ def harvest_1_3_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
 
 def _probe_model(cls: object, case: Mapping[str, Any], *, identity: bool) -> Plain:
     x = _constant(_array(case["x"]))
-    model, err = call(cls, int(case["n"]))  # type: ignore[arg-type]
+    model, err = _call(cls, int(case["n"]))
     if err is not None:
         return {"construct": {Marker.ERROR: err}}
-    _, err = call(model, x)
+    _, err = _call(model, x)
     if err is not None:
         return {"build": {Marker.ERROR: err}}
     dense = [layer for layer in _sublayers(model) if _isinstance(layer, _Dense)]
@@ -325,11 +330,11 @@ def _probe_model(cls: object, case: Mapping[str, Any], *, identity: bool) -> Pla
     with _secret_weights(dense[0], _array(case["W"]), _array(case["b"])) as roles:
         method = _getattr(model, "call")
         probe["roles"] = list(roles)
-        probe["output"] = _outcome(*call(model, x))  # type: ignore[arg-type]
-        probe["call_default"] = _outcome(*call(method, x))  # type: ignore[arg-type]
+        probe["output"] = _outcome(*_call(model, x))
+        probe["call_default"] = _outcome(*_call(method, x))
         if identity:
-            probe["call_identity"] = _outcome(*call(method, x, isidentity=True))  # type: ignore[arg-type]
-            probe["identity_kw"] = _outcome(*call(model, x, isidentity=True))  # type: ignore[arg-type]
+            probe["call_identity"] = _outcome(*_call(method, x, isidentity=True))
+            probe["identity_kw"] = _outcome(*_call(model, x, isidentity=True))
         probe["readback"] = _readback(roles)
     return probe
 
@@ -364,7 +369,7 @@ def _flatten(obj: object) -> Iterator[object]:
         for item in obj:  # type: ignore[attr-defined]
             yield from _flatten(item)
     elif _type(obj) is dict:
-        for item in obj.values():  # type: ignore[attr-defined]
+        for item in obj.values():
             yield from _flatten(item)
     else:
         yield obj
@@ -373,21 +378,16 @@ def _flatten(obj: object) -> Iterator[object]:
 def harvest_1_4(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
     out = _names(ns, "dy_dx", "x")
     records = evidence.records("1.4", GRADIENT)
-    out["tape"] = {"calls": _len(records)}
+    calls = [r for r in records if _type(r) is tuple and _len(r) == 2]
+    tape: dict[str, Plain] = {"calls": _len(calls)}
     if "dy_dx" in ns:
         dy_dx = ns["dy_dx"]
-        out["tape"]["dy_dx_from_tape"] = dy_dx is not None and any(  # type: ignore[index]
-            r is dy_dx
-            for _sources, result in records
-            for r in _flatten(result)  # type: ignore[misc]
-        )
+        results = (r for call_ in calls for r in _flatten(call_[1]))
+        tape["dy_dx_from_tape"] = dy_dx is not None and any(r is dy_dx for r in results)
     if "x" in ns:
         x = ns["x"]
-        out["tape"]["calls_on_x"] = sum(  # type: ignore[index]
-            1
-            for sources, _ in records
-            if any(s is x for s in _flatten(sources))  # type: ignore[misc]
-        )
+        tape["calls_on_x"] = sum(1 for call_ in calls if any(s is x for s in _flatten(call_[0])))
+    out["tape"] = tape
     if "history" in ns:
         out["history"] = _history(ns["history"])
     return out
@@ -397,11 +397,11 @@ def _history(history: object) -> Plain:
     """The trajectory as one float64 array when every entry is a number, and how it was kept."""
     if _type(history) is not list:
         return value(history)
-    items: list[object] = history[:100_000]  # type: ignore[index]
+    items: list[object] = history[:100_000]
     info: dict[str, Plain] = {
         "types": ["builtins.list"],
         "kind": "list",
-        "length": _len(history),  # type: ignore[arg-type]
+        "length": _len(history),
         "distinct_objects": _len({_id(item) for item in items}),
     }
     values = []
@@ -415,10 +415,10 @@ def _history(history: object) -> Plain:
         except TypeError:
             info["item_types"] = type_names(item)
             return info
-        if _type(arr) is not np.ndarray or arr.size != 1 or arr.dtype.kind not in "iuf":  # type: ignore[union-attr]
+        if _type(arr) is not np.ndarray or arr.size != 1 or arr.dtype.kind not in "iuf":
             info["item_types"] = type_names(item)
             return info
-        values.append(_float(arr.reshape(-1)[0]))  # type: ignore[union-attr]
+        values.append(_float(arr.reshape(-1)[0]))
     info["item_kinds"] = sorted({_kind(item) or type_names(item)[0] for item in items[:1000]})
     info["value"] = describe(np.asarray(values, dtype=np.float64))["value"]  # type: ignore[index, call-overload]
     return info
