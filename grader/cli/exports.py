@@ -120,7 +120,9 @@ class ExportCommand:
         add_assignment(canvas)
 
     def run(self, args: argparse.Namespace) -> int:
-        adjusted = load_results(args.scorecards, overrides=args.overrides, command="export")
+        adjusted = load_results(
+            args.scorecards, overrides=args.overrides, command=f"export {args.format}"
+        )
         cards = [r.card for r in adjusted.results]
         name = single_assignment(cards, args.scorecards)
         if args.format == "csv":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from grader.adjust import OVERRIDES_FILE
@@ -46,8 +47,12 @@ class DiffCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        old = load_results(args.old, overrides=args.overrides, command=self.name)
-        new = load_results(args.new, overrides=args.overrides, command=self.name)
+        old = load_results(args.old, overrides=args.overrides, command=self.name, warn=False)
+        new = load_results(args.new, overrides=args.overrides, command=self.name, warn=False)
+        for warning in dict.fromkeys([*old.warnings, *new.warnings]):
+            sides = [str(f) for f, a in ((args.old, old), (args.new, new)) if warning in a.warnings]
+            where = f" ({sides[0]})" if len(sides) == 1 else ""
+            print(f"grade.py diff: warning{where}: {warning}", file=sys.stderr)
         old_name = single_assignment([r.card for r in old.results], args.old)
         new_name = single_assignment([r.card for r in new.results], args.new)
         if old_name != new_name:

@@ -23,11 +23,14 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_results(folder: Path, *, overrides: Path | None, command: str) -> AdjustedClass:
-    """The scorecards in `folder`, adjusted; each override that applies to nothing is printed."""
+def load_results(
+    folder: Path, *, overrides: Path | None, command: str, warn: bool = True
+) -> AdjustedClass:
+    """The scorecards in `folder`, adjusted; with `warn`, what applies to nothing is printed."""
     policy = load_policy(folder, overrides)  # a broken file stops here, before anything is read
     adjusted = adjust(load_scorecard_dir(folder), policy)
-    print_warnings(adjusted, command=command)
+    if warn:
+        print_warnings(adjusted, command=command)
     return adjusted
 
 

@@ -117,11 +117,13 @@ def choose_column(
         wanted = repr(column)
     else:
         found = [h for h in headers if any(_norm(n) == _norm(_name_and_id(h)[0]) for n in names)]
+        how = "its name is the assignment's"
         if not found:
             found = [h for h in headers if any(_words_in(_name_and_id(h)[0], n) for n in names)]
+            how = f"every word of its name is in {names[0]!r}; pass --column to choose another"
         wanted = " or ".join(repr(n) for n in names)
     if len(found) == 1:
-        how = "as asked" if column is not None else "matched to the assignment's name"
+        how = "as --column asked" if column is not None else how
         return found[0], f"grades go in the roster's column {found[0]!r} ({how})"
     if len(found) > 1:
         raise RosterError(

@@ -52,7 +52,7 @@ img.plot { max-width: 100%; display: block; margin: .6rem 0; }
 pre { background: #f6f8fa; border: 1px solid #e4e8ee; padding: .5rem; margin: 0; font-size: 12.5px;
       white-space: pre-wrap; word-break: break-word; }
 .message { white-space: pre-wrap; }
-table.students td { white-space: nowrap; } table.students td.wrap { white-space: normal; }
+.scroll { overflow-x: auto; } table.students td.num { white-space: nowrap; }
 .st-passed { color: #1e7a46; } .st-failed { color: #b03a2e; } .st-error { color: #8e2c8e; }
 .st-timeout { color: #a35d00; } .st-not_run { color: #5b6673; }
 """
@@ -143,7 +143,7 @@ def render_report(
         f"report generated {e(generated_at)}.</p>"
         if cards
         else "",
-        "<nav>" + "".join(f'<a href="#{a}">{e(h)}</a>' for a, h in HEADINGS) + "</nav>",
+        "<nav>" + " ".join(f'<a href="#{a}">{e(h)}</a>' for a, h in HEADINGS) + "</nav>",
     ]
     if not plots:
         body.append(

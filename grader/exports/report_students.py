@@ -25,8 +25,9 @@ def render_students(results: Sequence[Adjusted], links: Mapping[str, str]) -> li
         overrides = "<br>".join(
             f"{e(a.override.target)}: {a.graded:g} → {a.points:g}" for a in r.overrides
         )
+        href = links.get(r.student)
         cells = [
-            e(r.student),
+            e(r.student) + (f'<br><a href="{e(href)}">feedback page</a>' if href else ""),
             f"{points(r.score)} / {points(r.max_score)}",
             f"{points(r.graded)}",
             e(late),
@@ -35,13 +36,11 @@ def render_students(results: Sequence[Adjusted], links: Mapping[str, str]) -> li
         for c in columns:
             s = sections.get(c.id)
             cells.append(
-                f'<span class="st-{s.status}">{e(s.status)}</span> '
+                f'<span class="st-{s.status}">{e(s.status)}</span><br>'
                 f"{points(r.section_scores[c.id])}/{points(s.max_score)}"
                 if s is not None
                 else ""
             )
-        href = links.get(r.student)
-        cells.append(f'<a href="{e(href)}">feedback</a>' if href else "")
         rows.append(cells)
     note = (
         '<p class="muted">Score is what each student gets (overrides and late penalty applied); '
@@ -50,13 +49,15 @@ def render_students(results: Sequence[Adjusted], links: Mapping[str, str]) -> li
         + (
             ""
             if links
-            else " Feedback pages are linked here when `grade.py export feedback` wrote them "
-            "next to this report (pass <code>--feedback DIR</code> to `report`)."
+            else " Feedback pages are linked here when <code>grade.py export feedback</code> "
+            "wrote them into <code>feedback/</code> beside this report (or give "
+            "<code>report --feedback DIR</code>)."
         )
         + "</p>"
     )
-    headers = ["student", "score", "graded", "late", "overrides", *[c.id for c in columns], "page"]
-    return [note, table(headers, rows, numeric={1, 2}, css_class="students")]
+    headers = ["student", "score", "graded", "late", "overrides", *[c.id for c in columns]]
+    students = table(headers, rows, numeric={1, 2}, css_class="students")
+    return [note, f'<div class="scroll">{students}</div>']
 
 
 def render_adjustments(adjusted: AdjustedClass) -> list[str]:

@@ -242,7 +242,7 @@ def test_instructor_report_links_feedback_pages(term: Term, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     page = report.read_text()
     for name in ("doejane_101_9001", "poeed_103_9003", "roefred_102_9002"):
-        assert f'<a href="feedback/{name}_feedback.html">feedback</a>' in page
+        assert f'<a href="feedback/{name}_feedback.html">feedback page</a>' in page
 
 
 def test_instructor_broken_overrides_file_is_one_line(term: Term, tmp_path: Path) -> None:
