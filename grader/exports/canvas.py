@@ -11,7 +11,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +44,7 @@ class Roster:
 
     rows: tuple[RosterRow, ...]
     columns: tuple[str, ...]
-    points_possible: dict[str, str] = field(default_factory=dict)  # header -> the row's cell
+    points_possible: Mapping[str, str] = field(default_factory=dict)  # header -> its cell
 
     def assignment_columns(self) -> tuple[str, ...]:
         """The headers that name an assignment with its id, `Name (id)`, in roster order."""
@@ -228,10 +228,17 @@ def latest_per_user(
         items.sort(key=lambda it: (int(it[1].submission_id), it[1].resubmission))
         chosen.append(items[-1])
         if len(items) > 1:
+            unused = [r.student for r, _ in items[:-1] if r.overrides]
             notes.append(
                 f"{len(items)} scorecards for Canvas user {user_id} "
                 f"({_names([r.student for r, _ in items])}); used the latest upload, "
                 f"{items[-1][0].card.submission.path}"
+                + (
+                    f"; the overrides of {_names(unused)} do not count: give them to "
+                    f"{items[-1][0].student}"
+                    if unused
+                    else ""
+                )
             )
     return sorted(chosen, key=lambda it: it[0].student.lower()), notes
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.adjust import adjust
+from grader.adjust import Override, Policy, adjust
 from grader.errors import RosterError
 from grader.exports.canvas import IDENTITY_COLUMNS, choose_column, read_roster, render_canvas_csv
 from tests.exports.cards import make_card
@@ -81,6 +81,16 @@ def test_canvas_csv_keeps_latest_upload_per_student() -> None:
     assert _rows(export.csv)[2][-1] == "10"  # the later, full-marks upload
     assert export.rows == 1
     assert any("used the latest upload" in n for n in export.notes)
+
+
+def test_canvas_csv_says_when_an_override_is_on_an_upload_not_used() -> None:
+    cards = [
+        make_card("doejane_12345", file="doejane_12345_100_lab1.ipynb"),
+        make_card("doejane_12345-2", file="doejane_12345_250_lab1-1.ipynb"),
+    ]
+    policy = Policy(overrides=(Override(1, "doejane_12345", "section", "1.1", 0, "r", "TA"),))
+    (note,) = render_canvas_csv(adjust(cards, policy).results, column="Lab 1 (9)").notes
+    assert "the overrides of doejane_12345 do not count: give them to doejane_12345-2" in note
 
 
 def test_canvas_roster_matches_by_id_then_login_then_name(tmp_path: Path) -> None:
