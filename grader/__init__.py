@@ -3,8 +3,9 @@
 The package reads in the order data flows: `intake` (find, load and split submissions),
 `sandboxed` (everything that runs in the student's process; it imports nothing else of the
 grader), `run` (start and supervise that process, decode what it sends), `checks` (pytest runs
-the assignment's checks on the decoded data), `scoring` and `scorecards`, then `batch`,
-`exports` and `cli`. `grading` is the pipeline for one submission.
+the assignment's checks on the decoded data), `scoring` and `scorecards`, `adjust` (the
+instructor's overrides and late policy, applied to scorecards without changing them), then
+`batch`, `exports` and `cli`. `grading` is the pipeline for one submission.
 
 This module imports nothing, so that the sandboxed side can be imported without the rest.
 """

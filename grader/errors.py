@@ -6,7 +6,9 @@
     │   └── NoSubmissionError    a Gradescope upload holds nothing to grade (tell the student)
     ├── SandboxError             the sandbox itself failed (not the student's code)
     ├── ScorecardReadError       a scorecards folder is missing, empty or holds a bad file
-    ├── RosterError              a Canvas roster is missing or not a gradebook export
+    ├── RosterError              a Canvas roster is missing, not a gradebook export, or has no
+    │                            column for the assignment
+    ├── OverridesError           an overrides.toml (overrides and late policy) is malformed
     └── BundleError              the Gradescope bundle cannot be built from this checkout
 
 A student's own exception is never a GraderError: it becomes a section status.
@@ -19,6 +21,7 @@ __all__ = [
     "BundleError",
     "GraderError",
     "NoSubmissionError",
+    "OverridesError",
     "RosterError",
     "SandboxError",
     "ScorecardReadError",
@@ -51,7 +54,11 @@ class ScorecardReadError(GraderError):
 
 
 class RosterError(GraderError):
-    """A roster file is missing or is not a Canvas gradebook export."""
+    """A roster is missing, is not a Canvas gradebook export, or has no column for the assignment."""
+
+
+class OverridesError(GraderError):
+    """An overrides file (per-student overrides, the late policy) cannot be read or is malformed."""
 
 
 class BundleError(GraderError):

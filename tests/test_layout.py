@@ -22,6 +22,7 @@ STAGES = (
     "checks",
     "scorecards",
     "scoring",
+    "adjust",  # the instructor's overrides and late policy, applied to scorecards
     "grading",
     "batch",
     "exports",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.adjust import adjust
 from grader.exports.summary import render_summary_csv
 from grader.scorecards import (
     SCHEMA_PATH,
@@ -226,10 +227,11 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 
 def test_render_summary_csv_has_one_row_per_student() -> None:
-    text = render_summary_csv([_card("alice"), _card("bob", score=25)], SECTION_IDS)
+    text = render_summary_csv(adjust([_card("alice"), _card("bob", score=25)]).results, SECTION_IDS)
     header = text.splitlines()[0]
     assert header == (
-        "student,file,score,max_score,1.1 score,1.2 score,1.1 status,1.2 status,duration_s,errors"
+        "student,file,score,max_score,1.1 score,1.2 score,1.1 status,1.2 status,duration_s,errors,"
+        "graded_score,late,late_penalty,overrides"
     )
     rows = _rows(text)
     assert [(r["student"], r["score"], r["1.2 status"]) for r in rows] == [
@@ -250,7 +252,7 @@ def test_render_summary_csv_neutralises_formula_injection(name: str) -> None:
         submission=SubmissionInfo(path=f"{name}.py", format="py", sha256="ab" * 32),
         errors=(f"{name} in errors",),
     )
-    (row,) = _rows(render_summary_csv([card], SECTION_IDS))
+    (row,) = _rows(render_summary_csv(adjust([card]).results, SECTION_IDS))
     assert row["student"] == "'" + name
     assert row["file"] == f"'{name}.py"
     assert row["errors"] == f"'{name} in errors"
@@ -258,20 +260,20 @@ def test_render_summary_csv_neutralises_formula_injection(name: str) -> None:
 
 def test_render_summary_csv_leaves_ordinary_text_alone() -> None:
     card = _card(student="o'brien, jr", errors=("warning: a", "warning: b"))
-    (row,) = _rows(render_summary_csv([card], SECTION_IDS))
+    (row,) = _rows(render_summary_csv(adjust([card]).results, SECTION_IDS))
     assert row["student"] == "o'brien, jr"
     assert row["errors"] == "warning: a | warning: b"
 
 
 def test_render_summary_csv_blank_for_sections_the_card_lacks() -> None:
-    (row,) = _rows(render_summary_csv([_card()], [*SECTION_IDS, "1.4"]))
+    (row,) = _rows(render_summary_csv(adjust([_card()]).results, [*SECTION_IDS, "1.4"]))
     assert (row["1.4 score"], row["1.4 status"]) == ("", "")
 
 
 def test_render_summary_csv_carriage_return_cannot_start_a_row() -> None:
     name = "bob\r=cmd()"
     card = _card(submission=SubmissionInfo(path=f"{name}.py", format="py", sha256="ab" * 32))
-    text = render_summary_csv([card], SECTION_IDS)
+    text = render_summary_csv(adjust([card]).results, SECTION_IDS)
     lines = text.splitlines()  # what a spreadsheet sees: CR, LF and CRLF all end a row
     assert len(lines) == 2
     assert not any(line.startswith(("=", "+", "-", "@")) for line in lines)

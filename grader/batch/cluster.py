@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment_dir
 from grader.atomic import write_json
-from grader.batch.local import OnResult, already_graded
+from grader.batch.local import OnResult, OnSkipped, already_graded, report_kept
 from grader.config import GraderConfig
 from grader.errors import GraderError
 from grader.intake.files import Found
@@ -67,10 +67,12 @@ def grade_batch_on_cluster(
     scheduler: str,
     resume: bool = False,
     on_result: OnResult | None = None,
+    on_skipped: OnSkipped | None = None,
 ) -> list[Scorecard]:
     """Send every submission to the cluster at `scheduler`; write each scorecard as it returns.
 
-    With `resume`, a submission whose scorecard in `out` was made from the same file is not sent.
+    With `resume`, a submission whose scorecard in `out` was made from the same file is not sent
+    (its scorecard goes to `on_skipped` when given, as in `grade_batch`).
     """
     try:
         from distributed import Client, as_completed
@@ -85,9 +87,7 @@ def grade_batch_on_cluster(
             f"cannot reach the Dask scheduler at {scheduler} ({exc}); is `dask scheduler` running?"
         ) from None
     cards = already_graded(found, out) if resume else {}
-    for n in sorted(cards):
-        if on_result is not None:
-            on_result(len(cards), found[n], cards[n])
+    report_kept(cards, found, on_result=on_result, on_skipped=on_skipped)
     with client:
         futures = {}
         for n, item in enumerate(found):

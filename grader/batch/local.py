@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +20,31 @@ from grader.run.sandbox import Sandbox
 from grader.scorecards import Scorecard, load_scorecard, write_scorecard
 
 OnResult = Callable[[int, Found, Scorecard], None]
+#: Told how many sandboxes start, before the first does: each imports TensorFlow (seconds), and
+#: a progress display can say that is what the wait is for.
+OnStarting = Callable[[int], None]
+#: Given the scorecards `resume` kept, once, before grading starts.
+OnSkipped = Callable[[Sequence[Scorecard]], None]
 
-__all__ = ["OnResult", "already_graded", "grade_batch", "sandbox_pool"]
+__all__ = [
+    "OnResult",
+    "OnSkipped",
+    "OnStarting",
+    "already_graded",
+    "grade_batch",
+    "report_kept",
+    "sandbox_pool",
+]
 
 
 @contextmanager
 def sandbox_pool(
-    *, assignment: Assignment, config: GraderConfig, hide: Sequence[Path], workers: int
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    hide: Sequence[Path],
+    workers: int,
+    on_starting: OnStarting | None = None,
 ) -> Iterator[list[Sandbox]]:
     """`workers` warm sandboxes (started in parallel), closed on exit whatever happens."""
     sandboxes = [
@@ -34,6 +52,8 @@ def sandbox_pool(
         for i in range(workers)
     ]
     try:
+        if on_starting is not None:
+            on_starting(len(sandboxes))
         for s in sandboxes:  # from this thread, which outlives them (see Sandbox.spawn)
             s.spawn()
         for s in sandboxes:
@@ -67,22 +87,27 @@ def grade_batch(
     workers: int = 1,
     resume: bool = False,
     on_result: OnResult | None = None,
+    on_starting: OnStarting | None = None,
+    on_skipped: OnSkipped | None = None,
 ) -> list[Scorecard]:
     """Grade every submission; return the scorecards in input order.
 
     Each submission runs in a fresh child of a warm sandbox, so results do not depend on which
     worker graded it or what it graded before. With `resume`, a submission whose scorecard in
-    `out` was made from the same file (same sha256) is not graded again.
+    `out` was made from the same file (same sha256) is not graded again: those scorecards go to
+    `on_skipped` when given, else to `on_result` one by one.
     """
     cards = already_graded(found, out) if resume else {}
-    for n in sorted(cards):
-        if on_result is not None:
-            on_result(len(cards), found[n], cards[n])
+    report_kept(cards, found, on_result=on_result, on_skipped=on_skipped)
     todo = [n for n in range(len(found)) if n not in cards]
     if todo:
         workers = max(1, min(workers, len(todo)))
         with sandbox_pool(
-            assignment=assignment, config=config, hide=hide, workers=workers
+            assignment=assignment,
+            config=config,
+            hide=hide,
+            workers=workers,
+            on_starting=on_starting,
         ) as sandboxes:
             _grade_all(
                 [found[n] for n in todo],
@@ -93,6 +118,23 @@ def grade_batch(
                 on_done=lambda i, card: _record(cards, todo[i], card, found, on_result),
             )
     return [cards[n] for n in range(len(found))]
+
+
+def report_kept(
+    cards: Mapping[int, Scorecard],
+    found: Sequence[Found],
+    *,
+    on_result: OnResult | None,
+    on_skipped: OnSkipped | None,
+) -> None:
+    """Tell the caller about the scorecards `resume` kept (all at once to `on_skipped`)."""
+    if on_skipped is not None:
+        if cards:
+            on_skipped([cards[n] for n in sorted(cards)])
+        return
+    for n in sorted(cards):
+        if on_result is not None:
+            on_result(len(cards), found[n], cards[n])
 
 
 def _record(

@@ -1,8 +1,8 @@
 """The command line: `python grade.py COMMAND ...` (also `python -m grader` and `tf-autograder`).
 
 Exit codes: 0 success; 1 `check` found a visible check that did not pass (`templates --check`:
-stale templates; `doctor`: weaker isolation); 2 usage or input error (a GraderError, printed as
-one line); 130 interrupted.
+stale templates; `doctor`: weaker isolation; `diff`: the two gradings differ); 2 usage or input
+error (a GraderError, printed as one line); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from grader.cli.authoring import TemplatesCommand
 from grader.cli.command import Command
 from grader.cli.doctor import DoctorCommand
+from grader.cli.exports import ExportCommand, ReportCommand
 from grader.cli.grading import BatchCommand, CheckCommand
-from grader.cli.lms import ExportCommand, GradescopeBundleCommand, GradescopeCommand, ReportCommand
+from grader.cli.lms import GradescopeBundleCommand, GradescopeCommand
 from grader.cli.options import EXIT_INTERRUPTED, EXIT_USAGE
+from grader.cli.regrade import DiffCommand
 from grader.errors import GraderError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -31,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     GradescopeBundleCommand(),
     ExportCommand(),
     ReportCommand(),
+    DiffCommand(),
 )
 
 
@@ -38,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grade.py",
         description="Autograder for the 'Intro to TensorFlow' lab.",
-        epilog="Exit codes: 0 ok; 1 (check) a visible check did not pass; 2 bad input or usage; "
-        "130 interrupted.",
+        epilog="Exit codes: 0 ok; 1 (check) a visible check did not pass, (diff) the gradings "
+        "differ; 2 bad input or usage; 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

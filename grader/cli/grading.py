@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.adjust import adjust, load_policy
 from grader.atomic import write_text
 from grader.batch.cluster import grade_batch_on_cluster
 from grader.batch.local import grade_batch
@@ -21,6 +22,7 @@ from grader.cli.options import (
     config_from_args,
     positive_int,
 )
+from grader.cli.results import print_warnings
 from grader.errors import SubmissionError
 from grader.exports.student_report import render_student_report
 from grader.exports.summary import render_summary_csv
@@ -83,8 +85,9 @@ class BatchCommand:
             self.name,
             help="grade a folder or .zip of submissions",
             description="Grade every .ipynb/.py in a folder or zip: writes "
-            "OUT/<student>.json and OUT/summary.csv. Exit 0 when grading "
-            "completed, whatever the scores; 2 on bad input.",
+            "OUT/<student>.json and OUT/summary.csv (which applies OUT/overrides.toml, the "
+            "instructor's overrides and late policy, when there is one; batch never changes "
+            "that file). Exit 0 when grading completed, whatever the scores; 2 on bad input.",
         )
         parser.add_argument("input", type=Path, help="a folder or a .zip of submissions")
         parser.add_argument("--out", type=Path, required=True, help="folder for the scorecards")
@@ -120,6 +123,7 @@ class BatchCommand:
         if not source.exists():
             raise SubmissionError(f"{source}: no such folder or zip file")
         config = config_from_args(args, assignment)
+        policy = load_policy(out)  # a broken overrides.toml stops the batch before it starts
         with tempfile.TemporaryDirectory(prefix="grader-batch-") as tmp:
             if source.is_file() and source.suffix.lower() == ".zip":
                 root = extract_zip(source, Path(tmp))
@@ -137,6 +141,7 @@ class BatchCommand:
             # Checks run pytest, which redirects sys.stderr for a moment: keep the real one.
             with BatchProgress(len(found), stream=sys.stderr, quiet=args.quiet) as progress:
                 if args.cluster:
+                    progress.status(f"sending submissions to the Dask cluster at {args.cluster}")
                     cards = grade_batch_on_cluster(
                         found,
                         assignment=assignment,
@@ -145,6 +150,7 @@ class BatchCommand:
                         scheduler=args.cluster,
                         resume=args.resume,
                         on_result=progress.update,
+                        on_skipped=progress.skipped,
                     )
                 else:
                     cards = grade_batch(
@@ -156,7 +162,13 @@ class BatchCommand:
                         workers=args.workers or os.cpu_count() or 1,
                         resume=args.resume,
                         on_result=progress.update,
+                        on_starting=progress.starting,
+                        on_skipped=progress.skipped,
                     )
-            write_text(out / "summary.csv", render_summary_csv(cards, assignment.section_ids))
-            progress.summary(cards, out=str(out))
+            adjusted = adjust(cards, policy)
+            write_text(
+                out / "summary.csv", render_summary_csv(adjusted.results, assignment.section_ids)
+            )
+            print_warnings(adjusted, command="batch")
+            progress.summary(adjusted, out=str(out))
         return EXIT_OK

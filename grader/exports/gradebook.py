@@ -7,8 +7,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grader.exports.summary import cell
-from grader.intake.names import parse_canvas_name
+from grader.adjust import Adjusted
+from grader.exports.summary import cell, overrides_cell, penalty_cell
 from grader.scorecards import Scorecard, points
 
 
@@ -30,29 +30,37 @@ def section_columns(cards: Sequence[Scorecard]) -> tuple[SectionColumn, ...]:
     return tuple(seen.values())
 
 
-def render_gradebook_csv(cards: Sequence[Scorecard]) -> str:
-    """One row per student: total, percent, each section's points, and the Canvas late flag."""
-    columns = section_columns(cards)
+def render_gradebook_csv(results: Sequence[Adjusted]) -> str:
+    """One row per student: total, percent, each section's points, late flag and penalty, more.
+
+    Scores have the overrides and late penalty applied; `graded_score` is the grader's own total.
+    """
+    columns = section_columns([r.card for r in results])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
         ["student", "file", "score", "max_score", "percent"]
         + [f"{c.id} {c.title} ({points(c.max_score)})" for c in columns]
-        + ["late"]
+        + ["late", "late_penalty", "graded_score", "overrides"]
     )
-    for card in cards:
-        sections = {s.id: s for s in card.sections}
-        canvas = parse_canvas_name(card.submission.path)
-        percent = 100 * card.score / card.max_score if card.max_score else 0.0
+    for result in results:
+        card = result.card
+        sections = {s.id for s in card.sections}
+        percent = 100 * result.score / card.max_score if card.max_score else 0.0
         writer.writerow(
             [
                 cell(card.student),
                 cell(card.submission.path),
-                points(card.score),
+                points(result.score),
                 points(card.max_score),
             ]
             + [f"{percent:.1f}"]
-            + [points(sections[c.id].score) if c.id in sections else "" for c in columns]
-            + ["yes" if canvas is not None and canvas.late else "no"]
+            + [points(result.section_scores[c.id]) if c.id in sections else "" for c in columns]
+            + [
+                "yes" if result.late else "no",
+                penalty_cell(result),
+                points(card.score),
+                cell(overrides_cell(result)),
+            ]
         )
     return out.getvalue()

@@ -5,27 +5,19 @@ from __future__ import annotations
 import base64
 import html
 import importlib.util
-import json
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from grader.adjust import AdjustedClass, LatePolicy, Override, Policy, adjust
 from grader.exports.class_report import feedback_groups, render_report
 from grader.exports.similarity import Code, SimilarityOptions, SimilarityResult, find_similar
 from grader.scorecards import Scorecard
+from tests.exports.browser import browse, needs_chromium
 from tests.exports.cards import make_card
 
-CHROMIUM = next(
-    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
-)
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="headless Chromium is not installed (`apt-get install chromium`; .ci/run installs it)",
-)
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 needs_matplotlib = pytest.mark.skipif(
     not HAS_MATPLOTLIB, reason="matplotlib is not installed (`pip install matplotlib`)"
@@ -85,7 +77,7 @@ def _similar() -> SimilarityResult:
 def _page(plots: bool = True) -> str:
     similarity = _similar()
     return render_report(
-        _class(),
+        adjust(_class()),
         title="Intro to TensorFlow",
         generated_at="2026-01-01T00:00:00+00:00",
         similarity=similarity,
@@ -136,7 +128,7 @@ def test_report_similar_section_is_a_lead_not_a_verdict() -> None:
 
 def test_report_similarity_not_computed_says_how() -> None:
     page = render_report(
-        _class(),
+        adjust(_class()),
         title="Lab",
         generated_at="now",
         similarity=None,
@@ -162,46 +154,9 @@ def test_report_without_matplotlib_degrades_to_tables(monkeypatch: pytest.Monkey
     assert "Pass rate per check" in page
 
 
-_PROBE = """<script>
-window.addEventListener("load", function () {
-  var out = {
-    text: document.body.innerText,
-    images: Array.from(document.images).map(function (i) {
-      return {alt: i.alt, width: i.naturalWidth, shown: i.getBoundingClientRect().width};
-    }),
-    resources: performance.getEntriesByType("resource").map(function (e) { return e.name; })
-  };
-  var pre = document.createElement("pre");
-  pre.id = "probe";
-  pre.textContent = JSON.stringify(out);
-  document.body.appendChild(pre);
-});
-</script>"""
-
-
-def _browse(page: str, tmp_path: Path) -> dict[str, object]:
-    """Open `page` in headless Chromium, offline, and return what it shows (text, images)."""
-    # The probe is added to a copy: it reads the rendered page, then the DOM is dumped.
-    path = tmp_path / "probe.html"
-    path.write_text(page.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
-    assert CHROMIUM is not None
-    result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--host-resolver-rules=MAP * ~NOTFOUND",  # no network: the page must not need it
-         "--virtual-time-budget=10000", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.DOTALL)
-    assert found, f"Chromium showed no page: {result.stderr[-2000:]}"
-    shown: dict[str, object] = json.loads(html.unescape(found.group(1)))
-    return shown
-
-
 @needs_chromium
 def test_report_in_headless_chromium_shows_everything(tmp_path: Path) -> None:
-    shown = _browse(_page(), tmp_path)
+    shown = browse(_page(), tmp_path)
     text = str(shown["text"])
     for expected in ("Class report: Intro to TensorFlow", "Score distribution",
                      "Pass rate per section", "Pass rate per check", "Most frequent feedback",
@@ -225,10 +180,111 @@ def test_report_in_headless_chromium_shows_everything(tmp_path: Path) -> None:
 
 @needs_chromium
 def test_report_in_headless_chromium_evidence_side_by_side(tmp_path: Path) -> None:
-    shown = _browse(_page(plots=False), tmp_path)
+    shown = browse(_page(plots=False), tmp_path)
     text = str(shown["text"])
     # Both sides of the pair appear, each labelled with where the passage is in the file.
     assert "alice: cell 9, line 1 to cell 9, line 10" in text
     assert "bob: cell 9, line 1 to cell 9, line 10" in text
     assert "trail.append(guess.numpy().ravel()[0])" in text
     assert "hist.append(g.numpy().ravel()[0])" in text
+
+
+LONG_HINT = (
+    "Your layer's output does not match sigmoid(xW + b) computed from its own weights: "
+    + "check the shapes of W and b and that call() uses both of them, " * 12
+    + "and do not forget the bias"
+)
+
+
+def _adjusted() -> AdjustedClass:
+    cards = [*_class(), make_card("erin", failed={"1.1/rank": LONG_HINT})]
+    policy = Policy(
+        overrides=(
+            Override(1, "bob", "check", "1.2/func-handout", 2.5, "regrade: dtype <b>mix-up</b>", "TA Kim"),
+            Override(2, "zed", "section", "1.1", 5, "typo in the id", "TA Kim"),
+        ),
+        late=LatePolicy(per_day=10),
+        source="scorecards/overrides.toml",
+    )  # fmt: skip
+    return adjust(cards, policy)
+
+
+def _term_page(links: dict[str, str] | None = None) -> str:
+    return render_report(
+        _adjusted(),
+        title="Intro to TensorFlow",
+        generated_at="now",
+        similarity=None,
+        plots=False,
+        feedback_links=links,
+    )
+
+
+def _students_rows(page: str) -> dict[str, str]:
+    table = page[page.index('<table class="students">') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", table)
+    return {html.unescape(name.split("<br>")[0]): name + cells for name, cells in rows}
+
+
+def test_report_students_table_has_score_late_overrides_and_sections() -> None:
+    rows = _students_rows(_term_page())
+    assert list(rows) == ["alice", "bob", "carol", "dave<script>", "erin"]
+    assert "10 / 10" in rows["bob"]  # 7.5 graded + 2.5 override
+    assert '<td class="num">7.5</td>' in rows["bob"]  # graded
+    assert "1.2/func-handout: 0 → 2.5" in rows["bob"]
+    assert "yes, -1 (1 day)" in rows["dave<script>"]  # 10% of 10, from Canvas's late flag
+    assert '<span class="st-failed">failed</span><br>3/5' in rows["dave<script>"]
+    assert '<span class="st-timeout">timeout</span>' in rows["carol"]
+
+
+def test_report_students_table_links_feedback_pages() -> None:
+    rows = _students_rows(_term_page({"bob": "feedback/bob_feedback.html"}))
+    assert '<a href="feedback/bob_feedback.html">feedback page</a>' in rows["bob"]
+    assert "<a " not in rows["alice"]
+
+
+def test_report_feedback_says_who_got_each_message() -> None:
+    groups = feedback_groups(_class())
+    assert groups[0].who == ("bob", "carol")
+    page = _page(plots=False)
+    feedback = page[page.index('id="feedback"') :]
+    assert "<td>bob, carol</td>" in feedback[: feedback.index("</table>")]
+
+
+def test_report_messages_are_cut_at_a_word_boundary() -> None:
+    page = _term_page()
+    feedback = page[page.index('id="feedback"') : page.index('id="adjustments"')]
+    (shown,) = [html.unescape(m) for m in re.findall(r'"message">(Your layer.*?)</span>', feedback)]
+    assert shown.endswith("…")
+    assert len(shown) <= 600
+    last_word = shown[:-1].split()[-1]
+    assert last_word in LONG_HINT.split()  # a whole word, never "the bia"
+
+
+def test_report_adjustments_list_overrides_policy_and_what_did_not_apply() -> None:
+    page = _term_page()
+    section = page[page.index('id="adjustments"') : page.index('id="slowest"')]
+    assert "regrade: dtype &lt;b&gt;mix-up&lt;/b&gt;" in section
+    assert "10% of the points per day" in section
+    assert "override 2 (zed, 1.1) not applied: there is no scorecard for student" in section
+
+
+@needs_chromium
+def test_report_in_headless_chromium_navigation_matches_headings(tmp_path: Path) -> None:
+    (tmp_path / "feedback").mkdir()
+    (tmp_path / "feedback" / "bob_feedback.html").write_text("<p>bob</p>")
+    shown = browse(_term_page({"bob": "feedback/bob_feedback.html"}), tmp_path)
+    nav, headings = shown["nav"], shown["headings"]
+    assert isinstance(nav, list)
+    assert isinstance(headings, list)
+    assert [a["text"] for a in nav] == [h["text"] for h in headings]
+    assert [a["href"] for a in nav] == [f"#{h['id']}" for h in headings]
+    assert "Students" in [h["text"] for h in headings]
+    links = shown["links"]
+    assert isinstance(links, list)
+    (page_link,) = [a for a in links if a["text"] == "feedback page"]
+    assert Path(page_link["resolved"].removeprefix("file://")).is_file()  # the link works
+    text = str(shown["text"])
+    assert "bob, carol" in text
+    assert "regrade: dtype <b>mix-up</b>" in text
