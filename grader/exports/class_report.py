@@ -11,6 +11,7 @@ from grader.adjust import Adjusted, AdjustedClass, is_late
 from grader.exports import report_plots
 from grader.exports.gradebook import section_columns
 from grader.exports.page import bar, document, e, pct, table
+from grader.exports.report_review import render_review
 from grader.exports.report_similar import render_similar
 from grader.exports.report_students import render_adjustments, render_students
 from grader.exports.similarity import SimilarityResult
@@ -29,6 +30,7 @@ HEADINGS = (
     ("adjustments", "Overrides and late policy"),
     ("slowest", "Slowest submissions"),
     ("problems", "Submissions with grader notes"),
+    ("review", "Needs review"),
     ("similar", "Similar submissions"),
 )
 _CSS = """
@@ -135,6 +137,7 @@ def render_report(
         "adjustments": render_adjustments(adjusted),
         "slowest": _slowest(results),
         "problems": _problems(cards),
+        "review": render_review(cards),
         "similar": render_similar(similarity, similarity_note),
     }
     body = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import importlib.util
 import re
@@ -14,7 +15,8 @@ import pytest
 from grader.adjust import AdjustedClass, LatePolicy, Override, Policy, adjust
 from grader.exports.class_report import feedback_groups, render_report
 from grader.exports.similarity import Code, SimilarityOptions, SimilarityResult, find_similar
-from grader.scorecards import Scorecard
+from grader.intake.tamper import Lead
+from grader.scorecards import Integrity, Scorecard
 from tests.exports.browser import browse, needs_chromium
 from tests.exports.cards import make_card
 
@@ -288,3 +290,27 @@ def test_report_in_headless_chromium_navigation_matches_headings(tmp_path: Path)
     text = str(shown["text"])
     assert "bob, carol" in text
     assert "regrade: dtype <b>mix-up</b>" in text
+
+
+def test_report_needs_review_lists_leads_and_protocol_violations() -> None:
+    cards = _class()
+    cards[1] = dataclasses.replace(
+        cards[1],
+        integrity=Integrity(
+            leads=(Lead("section 1.1, line 40", "gc.get_objects(...)", "walks every object"),),
+        ),
+    )
+    cards[2] = dataclasses.replace(
+        cards[2], integrity=Integrity(violation="a message that did not come from the harvest")
+    )
+    page = render_report(
+        adjust(cards), title="Lab", generated_at="2026-01-01T00:00:00+00:00", similarity=None
+    )
+    review = page[page.index('id="review"') : page.index('id="similar"')]
+    assert "leads for a human, not verdicts" in review
+    assert "bob" in review
+    assert "section 1.1, line 40" in review
+    assert "gc.get_objects(...)" in review
+    assert "carol" in review
+    assert "did not come from the harvest" in review
+    assert "alice" not in review
