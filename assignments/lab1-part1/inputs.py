@@ -12,22 +12,21 @@ sizes), which the student release leaves out, with the hidden checks.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 HANDOUT_X = [[1.0, 2.0]]  # the handout's x_input
 
 
-def f32(a: np.ndarray) -> list[object]:
+def f32(a: np.ndarray) -> list[Any]:
     """An array as a JSON-able list of float32 values."""
-    return a.astype(np.float32).tolist()  # type: ignore[no-any-return]
+    return a.astype(np.float32).tolist()  # type: ignore[no-any-return]  # numpy's tolist is untyped
 
 
-def dense_case(
-    rng: np.random.Generator, name: str, *, n: int, x: list[object]
-) -> dict[str, object]:
+def dense_case(rng: np.random.Generator, name: str, *, n: int, x: list[Any]) -> dict[str, object]:
     """A layer of `n` outputs tried on `x`, with weights W [d, n] and bias b [1, n] set first."""
-    d = len(x[0])  # type: ignore[arg-type]
+    d = len(x[0])
     return {
         "name": name,
         "n": n,

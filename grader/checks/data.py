@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from grader.checks.assertions import StudentCodeError, fail
 from grader.run.decode import CodeError, SectionHarvest, StudentError, Value
@@ -48,6 +49,14 @@ class SectionData:
         if isinstance(value, StudentError):
             raise StudentCodeError(self.explain(value), value)
         return value
+
+    def case(self, name: str) -> Mapping[str, Any]:
+        """The grader's own inputs for the case called `name` (in `inputs["cases"]`)."""
+        cases = self.inputs.get("cases")
+        found = [c for c in cases if c.get("name") == name] if isinstance(cases, list) else []
+        if not found:
+            raise KeyError(f"section {self.id} has no input case {name!r}")
+        return found[0]  # type: ignore[no-any-return]  # the grader's own JSON-able inputs
 
     def require(self, key: str, *, name: str | None = None) -> Value:
         """The harvested value `key` (the student's `name`); fails saying why it is missing."""

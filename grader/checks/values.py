@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from grader.run.decode import Summary, Value
@@ -48,6 +50,16 @@ def is_tensor(desc: Value) -> bool:
 
 def is_variable(desc: Value) -> bool:
     return kind_of(desc) == "variable"
+
+
+def fields(desc: Value) -> Mapping[str, Value]:
+    """A harvested record's fields ({} when the value is not a record)."""
+    return desc if isinstance(desc, dict) else {}
+
+
+def items(desc: Value) -> list[Value]:
+    """A harvested list's items ([] when the value is not a list)."""
+    return desc if isinstance(desc, list) else []
 
 
 def array_of(desc: Value) -> np.ndarray | None:

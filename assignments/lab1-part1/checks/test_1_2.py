@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pytest
 
 from grader.checks.assertions import close, fail, format_array, numeric, outcome
 from grader.checks.data import SectionData
-from grader.checks.values import kind_of, short_type
+from grader.checks.values import fields, kind_of, short_type
+from grader.run.decode import Value
 
 # Mistakes students make, and what each one computes.
-MISTAKES = {
+MISTAKES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "d should be b - 1, not b + 1": lambda a, b: (a + b) * (b + 1),
     "c should be a + b, not a - b": lambda a, b: (a - b) * (b - 1),
     "c should be a + b, not a * b": lambda a, b: (a * b) * (b - 1),
@@ -23,15 +24,15 @@ MISTAKES = {
 }
 
 
-def _value(spec: dict[str, object]) -> np.ndarray:
+def _value(spec: Mapping[str, object]) -> np.ndarray:
     return np.asarray(spec["value"], dtype=np.float32)
 
 
-def _result_tensor(desc: object, *, shown: str) -> np.ndarray:
+def _result_tensor(desc: Value, *, shown: str) -> np.ndarray:
     """The value `func` returned, which must be a genuine tf.Tensor."""
     __tracebackhide__ = True
-    found = numeric(desc, what=f"the result of {shown}")  # type: ignore[arg-type]
-    kind = kind_of(desc)  # type: ignore[arg-type]
+    found = numeric(desc, what=f"the result of {shown}")
+    kind = kind_of(desc)
     if kind == "ndarray":
         fail(
             f"{shown} returned a NumPy array, expected a tf.Tensor: return the tensor itself "
@@ -39,7 +40,7 @@ def _result_tensor(desc: object, *, shown: str) -> np.ndarray:
         )
     if kind != "tensor":
         fail(
-            f"{shown} returned a {short_type(desc)}, expected a tf.Tensor: compute c, d and e "  # type: ignore[arg-type]
+            f"{shown} returned a {short_type(desc)}, expected a tf.Tensor: compute c, d and e "
             "with TensorFlow operations (tf.add, tf.subtract, tf.multiply)"
         )
     return found
@@ -47,14 +48,12 @@ def _result_tensor(desc: object, *, shown: str) -> np.ndarray:
 
 def _check_cases(section: SectionData, names: Sequence[str]) -> None:
     __tracebackhide__ = True
-    func = section.require("func")
-    if not (isinstance(func, dict) and func.get("callable")):
+    if fields(section.require("func")).get("callable") is not True:
         fail("`func` is not a function: define it with `def func(a, b):`")
-    calls = section.get("calls")
-    specs = {c["name"]: c for c in section.inputs["cases"]}  # type: ignore[attr-defined]
-    assert isinstance(calls, dict)
+    calls = fields(section.get("calls"))
     for name in names:
-        a, b = _value(specs[name]["a"]), _value(specs[name]["b"])
+        case = section.case(name)
+        a, b = _value(case["a"]), _value(case["b"])
         shown = f"func({format_array(a)}, {format_array(b)})"
         found = _result_tensor(outcome(calls[name], what=shown), shown=shown)
         expected = ((a + b) * (b - np.float32(1))).astype(np.float32)

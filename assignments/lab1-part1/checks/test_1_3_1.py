@@ -7,6 +7,7 @@ it chose, and compares with sigmoid(xW + b) computed here from its own copies of
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,30 +23,28 @@ from grader.checks.assertions import (
     sigmoid,
 )
 from grader.checks.data import SectionData
-from grader.checks.values import array_of
+from grader.checks.values import array_of, fields, items
+from grader.run.decode import Value
 
-Probe = Mapping[str, object]
+Probe = Mapping[str, Value]
+Case = Mapping[str, Any]
 
 
 def _class(section: SectionData) -> None:
     __tracebackhide__ = True
-    cls = section.require("class", name="OurDenseLayer")
-    if not (isinstance(cls, dict) and cls.get("is_subclass") is True):
+    if fields(section.require("class", name="OurDenseLayer")).get("is_subclass") is not True:
         fail(
             "`OurDenseLayer` must subclass tf.keras.layers.Layer: "
             "class OurDenseLayer(tf.keras.layers.Layer)"
         )
 
 
-def _probe(section: SectionData, name: str) -> tuple[Probe, dict[str, object]]:
+def _probe(section: SectionData, name: str) -> tuple[Probe, Case]:
     """The layer the grader built for case `name`, and the case (n, x, W, b)."""
     __tracebackhide__ = True
     _class(section)
-    case = next(c for c in section.inputs["cases"] if c["name"] == name)  # type: ignore[attr-defined]
-    probes = section.get("probes")
-    assert isinstance(probes, dict)
-    probe = probes[name]
-    assert isinstance(probe, dict)
+    case = section.case(name)
+    probe = fields(fields(section.get("probes")).get(name))
     x = np.asarray(case["x"], np.float32)
     if "construct" in probe:
         outcome(probe["construct"], what=f"OurDenseLayer({case['n']})")
@@ -60,15 +59,15 @@ def _probe(section: SectionData, name: str) -> tuple[Probe, dict[str, object]]:
 def _shapes(probe: Probe) -> list[tuple[int, ...]]:
     return [
         tuple(arr.shape)
-        for w in probe.get("weights", [])  # type: ignore[attr-defined]
-        if (arr := array_of(w["value"])) is not None
+        for w in items(probe.get("weights"))
+        if (arr := array_of(fields(w).get("value"))) is not None
     ]
 
 
-def _check_shapes(probe: Probe, case: Mapping[str, object], *, bias: bool = True) -> None:
+def _check_shapes(probe: Probe, case: Case, *, bias: bool = True) -> None:
     """W is [d, n] and (with `bias`) b is [1, n]; one message for the first thing that is not."""
     __tracebackhide__ = True
-    n, d = int(case["n"]), len(case["x"][0])  # type: ignore[arg-type, index]
+    n, d = int(case["n"]), len(case["x"][0])
     shapes = _shapes(probe)
     matrices = [s for s in shapes if len(s) == 2 and s[0] > 1]
     if not matrices:
@@ -107,24 +106,24 @@ def _check_shapes(probe: Probe, case: Mapping[str, object], *, bias: bool = True
         )
 
 
-def _check_output(probe: Probe, case: Mapping[str, object]) -> None:
+def _check_output(probe: Probe, case: Case) -> None:
     """The layer's output is sigmoid(xW + b) for the grader's W and b, which it left alone."""
     __tracebackhide__ = True
-    n = int(case["n"])  # type: ignore[arg-type]
+    n = int(case["n"])
     x = np.asarray(case["x"], np.float32)
     W = np.asarray(case["W"], np.float32)
     b = np.asarray(case["b"], np.float32)
     shown = f"OurDenseLayer({n}) on an input of shape {list(x.shape)}"
-    roles = probe.get("roles", [])
-    if "W" not in roles and "W.T" not in roles:  # type: ignore[operator]
+    roles = items(probe.get("roles"))
+    if "W" not in roles and "W.T" not in roles:
         fail(
             f"{shown}: its output cannot be checked until W has shape [d, n] (see the check above)"
         )
-    found = numeric(outcome(probe["output"], what=shown), what=f"the output of {shown}")  # type: ignore[arg-type]
+    found = numeric(outcome(probe.get("output"), what=shown), what=f"the output of {shown}")
     # A missing or misshapen bias is the weight-shapes check's to report: judge the rest here.
-    bias = b if "b" in roles else np.zeros_like(b)  # type: ignore[operator]
+    bias = b if "b" in roles else np.zeros_like(b)
     expected = dense(x, W, bias)
-    if not close(found, expected) and "W.T" in roles:  # type: ignore[operator]
+    if not close(found, expected) and "W.T" in roles:
         fail(
             f"{shown} gives {format_array(found)}, not sigmoid(xW + b): with W of shape [n, d] "
             "the product goes the wrong way; give W the shape [d, n] (see the weight-shapes check)"
@@ -144,9 +143,9 @@ def _check_output(probe: Probe, case: Mapping[str, object]) -> None:
                 },
             )
         )
-    readback = probe.get("readback", {})
+    readback = fields(probe.get("readback"))
     for role, set_value in (("W", W), ("W.T", W.T), ("b", b)):
-        after = array_of(readback.get(role)) if isinstance(readback, dict) else None
+        after = array_of(readback.get(role))
         if after is not None and not close(after.reshape(-1), set_value.reshape(-1)):
             fail(
                 f"calling {shown} changed the layer's own weights ({role} after the call is not "
@@ -170,11 +169,11 @@ def test_layer_output_uses_own_weights(section_1_3_1: SectionData) -> None:
     # `y` is the layer's output on x_input: sigmoid(x_input W + b) from the student's `layer`.
     y = numeric(section_1_3_1.require("y"), what="`y`")
     x_input = numeric(section_1_3_1.require("x_input"), what="`x_input`")
-    layer = section_1_3_1.require("layer")
+    layer = fields(section_1_3_1.require("layer"))
     weights = [
         arr
-        for w in (layer.get("weights", []) if isinstance(layer, dict) else [])  # type: ignore[union-attr]
-        if (arr := array_of(w["value"])) is not None
+        for w in items(layer.get("weights"))
+        if (arr := array_of(fields(w).get("value"))) is not None
     ]
     d = x_input.shape[-1] if x_input.ndim else 0
     W = next((w for w in weights if w.ndim == 2 and w.shape[0] == d), None)

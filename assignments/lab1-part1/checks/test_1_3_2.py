@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pytest
 
@@ -15,15 +17,15 @@ from grader.checks.assertions import (
     outcome,
 )
 from grader.checks.data import SectionData
-from grader.checks.values import array_of
+from grader.checks.values import array_of, fields, items
+from grader.run.decode import Value
 
 N_OUTPUTS = 3
 
 
-def _model(section: SectionData) -> dict[str, object]:
+def _model(section: SectionData) -> Mapping[str, Value]:
     __tracebackhide__ = True
-    model = section.require("model")
-    assert isinstance(model, dict)
+    model = fields(section.require("model"))
     if model.get("is_sequential") is not True:
         fail(
             "`model` is not a tf.keras Sequential model: model = Sequential(), then model.add(...)"
@@ -31,28 +33,30 @@ def _model(section: SectionData) -> dict[str, object]:
     return model
 
 
-def _dense(model: dict[str, object]) -> dict[str, object]:
+def _dense(model: Mapping[str, Value]) -> Mapping[str, Value]:
     """The model's one Dense layer; fails when there is not exactly one layer and it is Dense."""
     __tracebackhide__ = True
-    layers = model.get("layers") or []
-    assert isinstance(layers, list)
+    layers = items(model.get("layers"))
     if len(layers) != 1:
         fail(
             f"the model has {len(layers)} layers, expected exactly one: "
             "model.add(Dense(n_output_nodes, activation='sigmoid')) once"
         )
-    layer = layers[0]
+    layer = fields(layers[0])
     if layer.get("is_dense") is not True:
         fail(
             "the model's layer is not a tf.keras.layers.Dense: use Dense(n_output_nodes, activation='sigmoid')"
         )
-    return layer  # type: ignore[no-any-return]
+    return layer
 
 
-def _own_weights(layer: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
+def _own_weights(layer: Mapping[str, Value]) -> tuple[np.ndarray, np.ndarray]:
     __tracebackhide__ = True
-    weights = [array_of(w["value"]) for w in layer.get("weights", [])]  # type: ignore[attr-defined]
-    arrays = [w for w in weights if w is not None]
+    arrays = [
+        arr
+        for w in items(layer.get("weights"))
+        if (arr := array_of(fields(w).get("value"))) is not None
+    ]
     kernel = next((w for w in arrays if w.ndim == 2), None)
     bias = next((w for w in arrays if w.ndim == 1), np.zeros(N_OUTPUTS))
     if kernel is None:
@@ -106,12 +110,12 @@ def test_model_on_unseen_batch(section_1_3_2: SectionData) -> None:
     x = np.asarray(inputs["x"], np.float32)
     W, b = np.asarray(inputs["W"], np.float32), np.asarray(inputs["b"], np.float32)
     shown = f"model(x) for x of shape {list(x.shape)}"
-    probe = model.get("probe")
-    if not isinstance(probe, dict):
+    probe = fields(model.get("probe"))
+    if not probe:
         fail(f"{shown} could not be tried: the model must have exactly one Dense layer")
     if "build" in probe:
         outcome(probe["build"], what=shown)
-    found = numeric(outcome(probe["output"], what=shown), what=f"the output of {shown}")
+    found = numeric(outcome(probe.get("output"), what=shown), what=f"the output of {shown}")
     expected = dense(x, W, b)
     if not close(found, expected):
         z = x.astype(np.float64) @ W + b

@@ -21,26 +21,25 @@ from grader.checks.assertions import (
     outcome,
 )
 from grader.checks.data import SectionData
-from grader.checks.values import array_of
+from grader.checks.values import array_of, fields, items
+from grader.run.decode import Value
 
 
 def _probe(
     section: SectionData, cls_name: str, case_name: str
-) -> tuple[Mapping[str, object], np.ndarray, np.ndarray]:
+) -> tuple[Mapping[str, Value], np.ndarray, np.ndarray]:
     """The model the grader built for `case_name`, its input x, and sigmoid(xW + b) for it."""
     __tracebackhide__ = True
-    info = section.require(cls_name)
-    assert isinstance(info, dict)
+    info = fields(section.require(cls_name))
     if info.get("is_subclass") is not True:
         fail(f"`{cls_name}` must subclass tf.keras.Model: class {cls_name}(tf.keras.Model)")
-    case = next(c for c in section.inputs["cases"] if c["name"] == case_name)  # type: ignore[attr-defined]
+    case = section.case(case_name)
     n, x = int(case["n"]), np.asarray(case["x"], np.float32)
-    probe = info["probes"][case_name]  # type: ignore[index]
-    assert isinstance(probe, dict)
+    probe = fields(fields(info.get("probes")).get(case_name))
     for stage, what in (("construct", f"{cls_name}({n})"), ("build", f"{cls_name}({n})(x)")):
         if stage in probe:
             outcome(probe[stage], what=what)
-    dense_layers = [layer for layer in probe.get("layers", []) if layer.get("is_dense")]
+    dense_layers = [fields(la) for la in items(probe.get("layers")) if fields(la).get("is_dense")]
     if len(dense_layers) != 1:
         fail(
             f"`{cls_name}({n})` has {len(dense_layers)} Dense layers, expected one: in __init__, "
@@ -102,13 +101,12 @@ def _own_dense(section: SectionData) -> tuple[np.ndarray, np.ndarray]:
     """The Dense weights of the student's own `model` (the IdentityModel of the handout)."""
     __tracebackhide__ = True
     model = section.require("model")
-    layers = model.get("layers", []) if isinstance(model, dict) else []  # type: ignore[union-attr]
     arrays = [
         arr
-        for layer in layers
-        if layer.get("is_dense")
-        for w in layer.get("weights", [])
-        if (arr := array_of(w["value"])) is not None
+        for layer in items(fields(model).get("layers"))
+        if fields(layer).get("is_dense")
+        for w in items(fields(layer).get("weights"))
+        if (arr := array_of(fields(w).get("value"))) is not None
     ]
     kernel = next((a for a in arrays if a.ndim == 2), None)
     bias = next((a for a in arrays if a.ndim == 1), None)

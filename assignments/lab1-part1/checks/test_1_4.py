@@ -6,12 +6,15 @@ Whether a value came from a tape is decided from what ran (the grader counts eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pytest
 
 from grader.checks.assertions import fail, format_array, numeric, tensor_value
 from grader.checks.data import SectionData
-from grader.checks.values import is_variable, kind_of, short_type
+from grader.checks.values import fields, is_variable, kind_of, short_type
+from grader.run.decode import Value
 
 TARGET = 4.0  # the handout's x_f: the helper names (x_f, learning_rate) are the student's own
 HANDOUT_STEPS = 500
@@ -19,10 +22,14 @@ TOLERANCE = 1e-2  # |x - x_f| after SGD; 500 steps at lr 1e-2 get within ~1e-3 f
 MIN_TAPE_STEPS = 10  # an SGD loop computes its gradients with the tape, step after step
 
 
-def _tape(section: SectionData) -> dict[str, object]:
-    tape = section.get("tape")
-    assert isinstance(tape, dict)
-    return tape
+def _tape(section: SectionData) -> Mapping[str, Value]:
+    return fields(section.get("tape"))
+
+
+def _calls_on_x(section: SectionData) -> int:
+    """How many tape.gradient calls took the final `x` among their sources."""
+    calls = _tape(section).get("calls_on_x")
+    return calls if isinstance(calls, int) else 0
 
 
 def _sgd(section: SectionData) -> tuple[float, np.ndarray]:
@@ -34,8 +41,7 @@ def _sgd(section: SectionData) -> tuple[float, np.ndarray]:
         fail(f"`x` is a {short_type(x_desc)}, expected a tf.Variable updated with x.assign(new_x)")
     if x.size != 1:
         fail(f"`x` has shape {list(x.shape)}, expected a single value")
-    calls = _tape(section).get("calls_on_x", 0)
-    assert isinstance(calls, int)
+    calls = _calls_on_x(section)
     if calls < MIN_TAPE_STEPS:
         fail(
             f"the SGD loop computed {calls} gradient(s) of `x` with a tape: each step must compute "
@@ -113,7 +119,7 @@ def test_history_records_steps(section_1_4: SectionData) -> None:
             f"`history` has {history.size} entries, expected one per step: call "
             "history.append(x.numpy()[0]) inside the loop"
         )
-    distinct = desc.get("distinct_objects") if isinstance(desc, dict) else None
+    distinct = fields(desc).get("distinct_objects")
     if distinct == 1 or np.all(history == history[0]):
         fail(
             f"every entry of `history` is the same value ({history[0]:g}): append a copy of x's "
@@ -124,8 +130,7 @@ def test_history_records_steps(section_1_4: SectionData) -> None:
             f"the last entry of `history` is {history[-1]:g} but x is {x:g}: append x after "
             "every update, inside the loop"
         )
-    calls = _tape(section_1_4).get("calls_on_x", 0)
-    assert isinstance(calls, int)
+    calls = _calls_on_x(section_1_4)
     if history.size > calls + 1:
         fail(
             f"`history` has {history.size} entries but only {calls} SGD steps computed a gradient "
