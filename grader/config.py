@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+#: What student code must run inside (README, "Isolation and limits"): `auto` takes bubblewrap
+#: if it starts, else Landlock with seccomp, else file permissions that verifiably hide the
+#: grader, and refuses if none holds; `bwrap` and `landlock` insist on that layer; `process`
+#: accepts a plain limited process. As root, student code always runs as a job user.
+IsolationChoice = Literal["auto", "bwrap", "landlock", "process"]
+ISOLATION_CHOICES: tuple[IsolationChoice, ...] = ("auto", "bwrap", "landlock", "process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +24,5 @@ class GraderConfig:
     max_file_mb: int = 64  # largest file the student process may write in its scratch folder
     output_tail_chars: int = 4000  # how much of the student's printed output a scorecard keeps
     max_harvest_mb: int = 64  # largest harvest message the parent accepts from the child
+    isolation: IsolationChoice = "auto"  # the isolation student code must run inside (see above)
+    tmpfs_mb: int = 256  # size of each RAM-backed folder (/tmp, /dev/shm) in the bwrap sandbox

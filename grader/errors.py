@@ -5,6 +5,7 @@
     ├── SubmissionError          a submission file or folder cannot be found or read
     │   └── NoSubmissionError    a Gradescope upload holds nothing to grade (tell the student)
     ├── SandboxError             the sandbox itself failed (not the student's code)
+    ├── IsolationError           the isolation asked for cannot be had on this machine
     ├── ScorecardReadError       a scorecards folder is missing, empty or holds a bad file
     ├── RosterError              a Canvas roster is missing or not a gradebook export
     └── BundleError              the Gradescope bundle cannot be built from this checkout
@@ -18,6 +19,7 @@ __all__ = [
     "AssignmentError",
     "BundleError",
     "GraderError",
+    "IsolationError",
     "NoSubmissionError",
     "RosterError",
     "SandboxError",
@@ -44,6 +46,10 @@ class NoSubmissionError(SubmissionError):
 
 class SandboxError(GraderError):
     """The sandbox could not start or talk to the child process."""
+
+
+class IsolationError(GraderError):
+    """The configured isolation cannot be had here; the message says what to fix or accept."""
 
 
 class ScorecardReadError(GraderError):

@@ -104,7 +104,7 @@ class GradescopeCommand:
             return EXIT_OK
         # The student's process must not see the checks (their feedback is theirs to keep
         # hidden), the unseen inputs, the reference, or the results file it could forge.
-        hide = [results.parent.resolve(), *assignment.private_paths()]
+        hide = [results.parent.resolve(), *assignment.trusted_paths()]
         card = grade_submission(
             chosen.path,
             assignment=assignment,

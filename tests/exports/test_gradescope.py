@@ -25,10 +25,9 @@ from grader.exports.gradescope import (
 )
 from grader.exports.gradescope_bundle import SETUP_SH, pinned_requirements
 from grader.intake.files import choose_submission
-from grader.run.isolation import isolation_available
 from grader.scorecards import validation_errors
 from tests.exports.cards import make_card
-from tests.support import DATA, SUBMISSIONS, TINY_DIR, run_grade
+from tests.support import DATA, SUBMISSIONS, TINY_DIR, auto_sandbox, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
@@ -252,7 +251,7 @@ def test_bundle_run_autograder_writes_valid_results(
     assert sum(t["score"] for t in document["tests"]) == scorecard["score"]
     hidden = [t for t in document["tests"] if t["number"] == "1.1/square-unseen"]
     assert hidden[0]["visibility"] == "hidden"  # as --hidden-visibility said at bundle time
-    assert document["extra_data"]["environment"]["sandbox"] == isolation_available()
+    assert document["extra_data"]["environment"]["sandbox"] == auto_sandbox()
 
 
 def test_bundle_run_autograder_empty_upload_scores_zero_with_advice(
