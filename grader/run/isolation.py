@@ -149,14 +149,15 @@ def bwrap_argv(allow: Allowlist, *, tmpfs_bytes: int) -> list[str]:
         "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
         "--size", size, "--perms", "1777", "--tmpfs", "/dev/shm",
     ]  # fmt: skip
-    mounted = [Path(p) for p in ("/tmp", "/dev/shm", "/proc", "/dev")]
-    made: set[Path] = set()
+    # Folders can be made in the writable tmpfs mounts (/tmp, /dev/shm), not in read-only ones.
+    mounted = [Path("/proc"), Path("/dev")]
+    made: set[Path] = {Path("/tmp"), Path("/dev/shm")}
 
     def folders_to(path: Path) -> list[str]:
         """Traversable folders on the way to `path` (bubblewrap would make them mode 0700)."""
         out: list[str] = []
         for folder in reversed(path.parents[:-1]):  # "/" itself is bubblewrap's own
-            if any(folder == m or folder.is_relative_to(m) for m in mounted):
+            if any(folder.is_relative_to(m) for m in mounted):
                 break
             if folder not in made:
                 made.add(folder)
@@ -196,10 +197,11 @@ def landlock_rules(allow: Allowlist) -> list[tuple[str, str]]:
         inside = [h for h in hidden if h == tree or h.is_relative_to(tree)]
         if not inside:
             rules.append(("read", str(tree)))
-        elif tree not in inside and tree.is_dir() and not tree.is_symlink():
+        elif tree not in inside and tree.is_dir():
             rules.append(("list", str(tree)))
             for child in sorted(tree.iterdir()):
-                add(child, inside)
+                # Resolved: a rule follows symlinks (a venv's lib64 -> lib), so must the check.
+                add(child.resolve(), inside)
 
     for tree in allow.read:
         add(tree.resolve(), list(allow.hidden))
@@ -324,9 +326,8 @@ def resolve_layers(
     else:
         why_not = "not asked for"
     if policy.uid >= 0:  # no namespaces from here on: the job user must reach the interpreter
-        open_ancestors(
-            [*allow.read, *allow.sandboxed, allow.job_root], uid=policy.uid, gids=policy.groups
-        )
+        # (not the sandboxed modules: the zygote imported them before any child was forked)
+        open_ancestors([*allow.read, allow.job_root], uid=policy.uid, gids=policy.groups)
     if choice in ("auto", "landlock"):
         problems = []
         if confined.landlock is None:
