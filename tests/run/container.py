@@ -9,12 +9,13 @@ holding only the interpreter (closed, mode 700, as pyenv has it, or open, as a s
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyseccomp
+from grader.sandboxed import seccomp
 
 #: Docker's default capabilities (moby's oci/caps/defaults.go).
 DOCKER_CAPS = (
@@ -29,6 +30,8 @@ _NAMESPACE_FLAGS = (
 
 def container_filter(path: Path) -> Path:
     """Write the BPF program: unshare, setns, mount and clone with CLONE_NEW* get EPERM."""
+    import pyseccomp
+
     deny = pyseccomp.ERRNO(errno.EPERM)
     f = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
     for name in ("unshare", "setns", "mount", "umount2", "pivot_root"):
@@ -42,10 +45,8 @@ def container_filter(path: Path) -> Path:
 
 
 def available() -> bool:
-    """Whether this machine can build the container (bubblewrap, as root)."""
-    import os
-
-    return shutil.which("bwrap") is not None and os.geteuid() == 0
+    """Whether this machine can build the container (bubblewrap and libseccomp, as root)."""
+    return shutil.which("bwrap") is not None and os.geteuid() == 0 and not seccomp.available()
 
 
 def container_argv(
