@@ -92,13 +92,18 @@ class Assignment:
     def template_path(self, suffix: str) -> Path:
         return self.root / f"template{suffix}"
 
-    def private_paths(self) -> list[Path]:
-        """What student code must not see: the reference, the checks (hidden ones included),
-        the generator of the unseen inputs, and the hints."""
-        paths = [self.checks_dir, self.inputs_path, self.root / "hints.py"]
+    @property
+    def sandboxed_dir(self) -> Path:
+        """The folder of what runs in the student process (the harvest): all it may read of us."""
+        return self.harvest_path.parent
+
+    def trusted_paths(self) -> list[Path]:
+        """What of the assignment student code must never read: the whole folder but
+        `sandboxed_dir` (checks, unseen inputs, hints, spec), and the reference solution."""
+        paths = [self.root]
         if self.reference_path is not None:
             paths.append(self.reference_path.parent)
-        return [p for p in paths if p.exists()]
+        return paths
 
 
 def list_assignments(assignments_dir: Path = ASSIGNMENTS_DIR) -> list[str]:

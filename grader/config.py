@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+#: What student code must run inside (README, "Isolation and limits"): `auto` takes bubblewrap
+#: if it starts, else Landlock with seccomp, else file permissions that verifiably hide the
+#: grader, and refuses if none holds; `bwrap` and `landlock` insist on that layer; `process`
+#: accepts a plain limited process. As root, student code always runs as a job user.
+IsolationChoice = Literal["auto", "bwrap", "landlock", "process"]
+ISOLATION_CHOICES: tuple[IsolationChoice, ...] = ("auto", "bwrap", "landlock", "process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,3 +25,5 @@ class GraderConfig:
     output_tail_chars: int = 4000  # how much of the student's printed output a scorecard keeps
     max_message_mb: int = 8  # largest single answer the parent accepts from the student process
     max_run_mb: int = 32  # all answers of one run together
+    isolation: IsolationChoice = "auto"  # the isolation student code must run inside (see above)
+    tmpfs_mb: int = 256  # size of each RAM-backed folder (/tmp, /dev/shm) in the bwrap sandbox

@@ -5,6 +5,7 @@
     ├── SubmissionError          a submission file or folder cannot be found or read
     │   └── NoSubmissionError    a Gradescope upload holds nothing to grade (tell the student)
     ├── SandboxError             the sandbox itself failed (not the student's code)
+    ├── IsolationError           the isolation asked for cannot be had on this machine
     ├── ScorecardReadError       a scorecards folder is missing, empty or holds a bad file
     ├── RosterError              a Canvas roster is missing, not a gradebook export, or has no
     │                            column for the assignment
@@ -20,6 +21,7 @@ __all__ = [
     "AssignmentError",
     "BundleError",
     "GraderError",
+    "IsolationError",
     "NoSubmissionError",
     "OverridesError",
     "RosterError",
@@ -47,6 +49,10 @@ class NoSubmissionError(SubmissionError):
 
 class SandboxError(GraderError):
     """The sandbox could not start or talk to the child process."""
+
+
+class IsolationError(GraderError):
+    """The configured isolation cannot be had here; the message says what to fix or accept."""
 
 
 class ScorecardReadError(GraderError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -37,3 +38,13 @@ def load_scorecards(folder: Path) -> dict[str, Card]:
         card = json.loads(path.read_text(encoding="utf-8"))
         cards[card["submission"]["path"]] = card
     return cards
+
+
+@functools.cache
+def auto_sandbox() -> str:
+    """The scorecard's `environment.sandbox` under `--isolation auto` on this machine ('' if refused)."""
+    from grader.run.doctor import examine
+    from grader.run.isolation import layers_name
+
+    exam = examine(harvest_dir=ROOT / "assignments" / "lab1-part1" / "sandboxed")
+    return layers_name(exam.auto) if exam.auto is not None else ""

@@ -36,6 +36,7 @@ TRICKS: dict[str, tuple[set[str], set[str], bool]] = {
     "fake_keras_classes.py": ({"1.3.1", "1.3.3"}, {"1.1", "1.2", "1.3.2", "1.4"}, False),
     "float_sgd_1_4.py": ({"1.4"}, {"1.1", "1.2", "1.3.1", "1.3.2", "1.3.3"}, False),
     "dead_code_source_checks.py": ({"1.2", "1.4"}, {"1.1", "1.3.1", "1.3.2", "1.3.3"}, False),
+    "steal_from_checkout.py": ({"1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"}, {"1.1"}, True),
 }
 VICTIM = "zz_honest_after_the_forgers.py"
 
@@ -125,6 +126,13 @@ def test_forgery_dead_code_earns_nothing_from_source_patterns(forged: dict[str, 
     assert "not what your function returned" in checks["1.2/e-out"]["feedback"]
     assert checks["1.4/gradient-tape"]["status"] == "failed"
     assert "not what tape.gradient returned" in checks["1.4/gradient-tape"]["feedback"]
+
+
+def test_forgery_nothing_of_the_checkout_is_in_reach(forged: dict[str, Card]) -> None:
+    tail = forged["steal_from_checkout.py"]["output_tail"]
+    assert "FOUND 0" in tail
+    assert "STOLEN" not in tail
+    assert "GIT 0" not in tail
 
 
 def test_forgery_honest_work_after_the_forgers_gets_full_marks(forged: dict[str, Card]) -> None:

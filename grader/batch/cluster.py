@@ -41,7 +41,7 @@ def grade_on_worker(
     with _SANDBOX_LOCK:  # one job at a time per worker process: its sandbox is not shared
         if key not in _SANDBOXES:
             inbox = Path(tempfile.mkdtemp(prefix="grader-dask-inbox-"))
-            hide = [inbox, *assignment.private_paths()]
+            hide = [inbox, *assignment.trusted_paths()]
             _SANDBOXES[key] = (
                 Sandbox(harvest_path=assignment.harvest_path, config=settings, hide=hide),
                 inbox,

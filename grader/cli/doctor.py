@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from grader.cli.command import SubParsers
-from grader.cli.options import EXIT_CHECKS_FAILED, EXIT_OK
+from grader.cli.options import EXIT_CHECKS_FAILED, EXIT_OK, add_assignment, assignment_from_args
 from grader.run.doctor import examine, render
 
 __all__ = ["DoctorCommand"]
@@ -15,15 +15,17 @@ class DoctorCommand:
     name = "doctor"
 
     def add_parser(self, sub: SubParsers) -> None:
-        sub.add_parser(
+        parser = sub.add_parser(
             self.name,
             help="report how well this machine can isolate student code",
-            description="Report what this machine supports for isolating student code "
-            "(bubblewrap, a separate user, limits) and how to get more. Exit 0 when full "
-            "isolation is available, 1 otherwise.",
+            description="List each isolation layer (bubblewrap, Landlock, seccomp, a separate "
+            "user, a memory cgroup, limits) with yes/no and how to get it, and what "
+            "--isolation auto would run student code inside. Exit 0 when bubblewrap or "
+            "Landlock confines student code, 1 otherwise.",
         )
+        add_assignment(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        findings = examine()
-        print(render(findings), end="")
-        return EXIT_OK if all(f.ok for f in findings) else EXIT_CHECKS_FAILED
+        exam = examine(harvest_dir=assignment_from_args(args).sandboxed_dir)
+        print(render(exam), end="")
+        return EXIT_OK if exam.strong else EXIT_CHECKS_FAILED

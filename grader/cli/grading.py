@@ -66,7 +66,7 @@ class CheckCommand:
             assignment=assignment,
             config=config_from_args(args, assignment),
             student=safe_id(path.stem),
-            hide=assignment.private_paths(),
+            hide=assignment.trusted_paths(),
         )
         if args.json:
             print(json.dumps(render_scorecard(card), indent=2, ensure_ascii=False))
@@ -135,7 +135,7 @@ class BatchCommand:
             if not found:
                 raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
             out.mkdir(parents=True, exist_ok=True)
-            hide = [root, out.resolve(), *assignment.private_paths()]
+            hide = [root, out.resolve(), *assignment.trusted_paths()]
             from grader.batch.progress import BatchProgress  # rich: only batches draw progress
 
             # Checks run pytest, which redirects sys.stderr for a moment: keep the real one.

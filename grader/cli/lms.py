@@ -16,7 +16,7 @@ from grader.cli.options import (
     config_args,
     config_from_args,
 )
-from grader.errors import NoSubmissionError
+from grader.errors import IsolationError, NoSubmissionError
 from grader.exports.gradescope import (
     VISIBILITIES,
     render_failure_results,
@@ -89,14 +89,21 @@ class GradescopeCommand:
             return EXIT_OK
         # The student's process must not see the checks (their feedback is theirs to keep
         # hidden), the unseen inputs, the reference, or the results file it could forge.
-        hide = [results.parent.resolve(), *assignment.private_paths()]
-        card = grade_submission(
-            chosen.path,
-            assignment=assignment,
-            config=config_from_args(args, assignment),
-            student=safe_id(chosen.path.stem),
-            hide=hide,
-        )
+        hide = [results.parent.resolve(), *assignment.trusted_paths()]
+        try:
+            card = grade_submission(
+                chosen.path,
+                assignment=assignment,
+                config=config_from_args(args, assignment),
+                student=safe_id(chosen.path.stem),
+                hide=hide,
+            )
+        except IsolationError as exc:  # fail closed, and say so where the instructor looks
+            message = f"Not graded: the autograder cannot isolate student code here ({exc})."
+            write_json(
+                results, render_failure_results(message, execution_time=time.monotonic() - started)
+            )
+            raise
         notes = []
         if chosen.ignored:
             others = ", ".join(p.name for p in chosen.ignored[:5])
@@ -133,9 +140,11 @@ class GradescopeBundleCommand:
             self.name,
             help="build the autograder.zip to upload to Gradescope",
             description="Write the zip Gradescope's 'Configure Autograder' takes: setup.sh "
-            "(installs Python, bubblewrap and the grader's dependencies, pinned to the versions "
-            "installed here), run_autograder, the grader and the assignment, without the "
-            "reference solution. Options given here are baked into run_autograder.",
+            "(installs a system Python, libseccomp, bubblewrap and every dependency, transitive "
+            "ones included, pinned to the versions installed here), run_autograder (closes the "
+            "source and results folders to student code, then grades), the grader and the "
+            "assignment, without the reference solution. Options given here, --isolation "
+            "included, are baked into run_autograder.",
         )
         parser.add_argument("--out", type=Path, required=True, help="the .zip file to write")
         _visibility_arg(parser)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
-from grader.config import GraderConfig
+from grader.config import ISOLATION_CHOICES, GraderConfig
 
 __all__ = [
     "EXIT_CHECKS_FAILED",
@@ -87,6 +87,15 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         default=defaults.memory_mb,
         help="memory limit of the student process (default: %(default)s)",
     )
+    parser.add_argument(
+        "--isolation",
+        choices=ISOLATION_CHOICES,
+        default=defaults.isolation,
+        help="what student code runs inside: auto (bubblewrap if it starts, else Landlock and "
+        "seccomp, else a job user that file permissions verifiably keep out of the grader; "
+        "stop if none holds), bwrap or landlock (that, or stop), process (accept a plain "
+        "limited process); default: %(default)s. `grade.py doctor` shows what this machine has",
+    )
 
 
 def assignment_from_args(args: argparse.Namespace) -> Assignment:
@@ -100,6 +109,7 @@ def config_from_args(args: argparse.Namespace, assignment: Assignment) -> Grader
         submission_timeout_s=args.timeout or assignment.limits.submission_timeout_s,
         memory_mb=args.memory_mb,
         max_processes=args.max_processes,
+        isolation=args.isolation,
     )
 
 
@@ -115,4 +125,5 @@ def config_args(config: GraderConfig, assignment: Assignment) -> list[str]:
         out += ["--memory-mb", str(config.memory_mb)]
     if config.max_processes != defaults.max_processes:
         out += ["--max-processes", str(config.max_processes)]
+    out += ["--isolation", config.isolation]  # always: the bundle chooses its layers knowingly
     return out

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib.metadata
-import re
 import shlex
+import sys
 import tomllib
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from grader.errors import BundleError
 
@@ -17,52 +20,52 @@ from grader.errors import BundleError
 SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache", ".git"}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same source always gives the same zip
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, while it builds the autograder image (Ubuntu). It installs
-# Python >= 3.11, bubblewrap (the grader's sandbox) and the grader's pinned dependencies in a venv.
+# Gradescope runs this once, as root, while it builds the autograder image (Ubuntu 22.04 by
+# default, which has no Python @PYTHON@). It installs Python @PYTHON@ from the system's packages
+# (universe, else the deadsnakes PPA) -- a system interpreter outside /root, which the job user
+# that runs student code can read --, libseccomp2 and bubblewrap for the sandbox, and every
+# dependency pinned by requirements.txt (the whole installed tree the bundle was built from).
 set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="python@PYTHON@"
 export DEBIAN_FRONTEND=noninteractive
 
-python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
-find_python() {
-  for exe in python3.13 python3.12 python3.11 python3; do
-    if command -v "$exe" >/dev/null 2>&1 && python_ok "$exe"; then echo "$exe"; return 0; fi
-  done
-  return 1
-}
-
 apt-get update
-# bubblewrap isolates student code; without it the grader still runs, with weaker isolation.
-apt-get install -y --no-install-recommends ca-certificates bubblewrap \
-  || echo "setup.sh: bubblewrap could not be installed; student code runs without it"
+# libseccomp2: the student process's seccomp filter. bubblewrap: used if namespaces are allowed
+# (Docker refuses them by default; Landlock, seccomp and a job user stand in).
+apt-get install -y --no-install-recommends ca-certificates libseccomp2 bubblewrap
 
-PYTHON="$(find_python || true)"
-if [ -z "$PYTHON" ]; then
-  # Ubuntu 22.04 ships Python 3.10; its universe has 3.11. Older images need the deadsnakes PPA.
-  if ! apt-get install -y --no-install-recommends python3.11 python3.11-venv; then
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  if ! apt-get install -y --no-install-recommends "$PYTHON" "$PYTHON-venv"; then
     apt-get install -y --no-install-recommends software-properties-common
-    add-apt-repository -y ppa:deadsnakes/ppa
+    add-apt-repository -y universe
     apt-get update
-    apt-get install -y --no-install-recommends python3.11 python3.11-venv
+    if ! apt-get install -y --no-install-recommends "$PYTHON" "$PYTHON-venv"; then
+      add-apt-repository -y ppa:deadsnakes/ppa
+      apt-get update
+      apt-get install -y --no-install-recommends "$PYTHON" "$PYTHON-venv"
+    fi
   fi
-  PYTHON=python3.11
 fi
-VERSION="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-# Debian and Ubuntu ship venv's pip bootstrap separately.
-apt-get install -y --no-install-recommends "python${VERSION}-venv" python3-pip || true
+apt-get install -y --no-install-recommends "$PYTHON-venv" || true
+EXE="$(command -v "$PYTHON")"
+case "$EXE" in
+  /root/*) echo "setup.sh: $EXE is under /root, which student code cannot read" >&2; exit 1 ;;
+esac
 
-# A venv: Ubuntu 24.04 refuses system-wide pip installs (PEP 668), and pins stay ours.
-"$PYTHON" -m venv "$ROOT/venv"
+# A venv outside the source folder (run_autograder closes that folder to student code).
+"$EXE" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
-"$ROOT/venv/bin/python" -m pip install --no-cache-dir -r "$SOURCE/requirements.txt"
-# The grader itself; run_autograder runs it from $SOURCE either way.
-"$ROOT/venv/bin/python" -m pip install --no-deps -e "$SOURCE" \
+# Every package pinned, nothing resolved here: the same tree the bundle was built and tested with.
+"$ROOT/venv/bin/python" -m pip install --no-cache-dir --no-deps -r "$SOURCE/requirements.txt"
+"$ROOT/venv/bin/python" -m pip check
+"$ROOT/venv/bin/python" -m pip install --no-deps --no-build-isolation -e "$SOURCE" \
   || echo "setup.sh: the grader was not installed as a package; run_autograder runs it from $SOURCE"
-"$ROOT/venv/bin/python" "$SOURCE/grade.py" --help >/dev/null
+chmod -R go-w "$ROOT/venv"
+"$ROOT/venv/bin/python" "$SOURCE/grade.py" doctor || true
 echo "setup.sh: done ($("$ROOT/venv/bin/python" --version))"
 """
 
@@ -77,6 +80,10 @@ if [ -z "$PYTHON" ]; then
   if [ -x "$ROOT/venv/bin/python" ]; then PYTHON="$ROOT/venv/bin/python"; else PYTHON=python3; fi
 fi
 mkdir -p "$ROOT/results"
+# Before any student code runs: the source (checks, unseen inputs, hints) and the results are
+# closed to everyone but root, Gradescope's own guidance. Student code runs as a job user, so
+# file permissions hide them even where Landlock is missing.
+chmod go= "$ROOT/source" "$ROOT/results" || exit 1
 cd "$ROOT/source"
 exec "$PYTHON" grade.py gradescope --submission "$ROOT/submission" \
   --results "$ROOT/results/results.json" @ARGS@
@@ -93,30 +100,40 @@ class Bundle:
 
 
 def pinned_requirements(source_root: Path = SOURCE_ROOT) -> tuple[str, ...]:
-    """The grader's runtime dependencies pinned to the versions installed here (`name==x.y.z`)."""
+    """Every runtime dependency, transitive ones included, pinned to the version installed here.
+
+    Walks the installed distributions from the grader's own requirements (extras left out,
+    markers evaluated for this interpreter), so the lock is the tree the grader runs on here.
+    """
     pyproject = source_root / "pyproject.toml"
     if pyproject.is_file():
         project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
         declared = [str(d) for d in project.get("dependencies", [])]
     else:
         declared = importlib.metadata.requires("tf-autograder") or []
-    pins = []
-    for requirement in declared:
-        if ";" in requirement and "extra ==" in requirement:
+    pins: dict[str, str] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [r for r in map(Requirement, declared) if r.marker is None or r.marker.evaluate()]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if (name, frozenset(requirement.extras)) in seen:
             continue
-        m = _REQUIREMENT_NAME.match(requirement)
-        if m is None:
-            continue
-        name = m.group(1)
+        seen.add((name, frozenset(requirement.extras)))
         try:
-            version = importlib.metadata.version(name)
+            dist = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
             raise BundleError(
                 f"cannot pin {name}: it is not installed here; install the grader's dependencies "
                 "(`python -m pip install -e .`) and build the bundle again"
             ) from None
-        pins.append(f"{name}=={version}")
-    return tuple(pins)
+        pins[name] = dist.version
+        extras = ["", *sorted(requirement.extras)]  # its own dependencies, and those of its extras
+        for line in dist.requires or []:
+            child = Requirement(line)
+            if child.marker is None or any(child.marker.evaluate({"extra": e}) for e in extras):
+                todo.append(child)
+    return tuple(f"{name}=={version}" for name, version in sorted(pins.items()))
 
 
 def build_bundle(
@@ -137,8 +154,10 @@ def build_bundle(
         )
     requirements = pinned_requirements(source_root)
     run = RUN_AUTOGRADER.replace("@ARGS@", " ".join(shlex.quote(a) for a in grade_args))
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"  # the pins' Python
+    setup = SETUP_SH.replace("@PYTHON@", version)
     entries: list[tuple[str, bytes, int]] = [
-        ("setup.sh", SETUP_SH.encode(), 0o755),
+        ("setup.sh", setup.encode(), 0o755),
         ("run_autograder", run.encode(), 0o755),
         ("requirements.txt", ("\n".join(requirements) + "\n").encode(), 0o644),
         ("grade.py", grade_py.read_bytes(), 0o644),

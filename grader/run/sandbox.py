@@ -5,8 +5,11 @@ fresh child per submission. Limits are enforced from outside the student's code:
 section and per submission (on overrun the zygote, which runs as a different user, SIGKILLs every
 process the job made; if it does not answer, the whole sandbox is killed), rlimits on memory,
 file size, core dumps and process count set before any student code runs, and bounded capture of
-output. Where bubblewrap is installed the sandbox also has no network, its own PID namespace, a
-private /tmp (wiped between students) and no view of the paths the caller hides.
+output. What student code can reach is one allowlist (`grader.run.isolation`), enforced by the
+layers `GraderConfig.isolation` asks for: bubblewrap (no network, own PID namespace, a private
+size-limited /tmp wiped between students), else Landlock and seccomp; as root, student code runs
+as a job user this sandbox holds alone (`grader.run.jobuser`), in a memory cgroup where one can
+be made. The zygote receives the confinement as a `Policy` on its command line.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -34,17 +37,23 @@ from grader.errors import SandboxError
 from grader.run.exchange import Caps, EndReason, Job, Message, Outcome, converse
 from grader.run.isolation import (
     GRADER_ROOT,
-    Isolation,
+    Layers,
+    allowlist,
     bwrap_argv,
-    closed_ancestors,
-    isolation_available,
+    bwrap_job_root,
+    layers_name,
+    resolve_layers,
 )
+from grader.run.jobuser import JobUser, acquire_job_user, kill_uid, make_cgroup, remove_cgroup
 from grader.sandboxed import zygote
+from grader.sandboxed.policy import Policy
 from grader.sandboxed.wire import Control, Op
 
-_JOB_UID_BASE = 61000  # children run as uid/gid 61000 + slot when the grader runs as root
 _START_TIMEOUT_S = 180.0  # importing TensorFlow on a loaded machine
 _REPLY_TIMEOUT_S = 30.0
+_CGROUP_SLACK_MB = 1024  # pages a forked child copies from the zygote, besides its own memory
+# Shared folders where a job user could leave files when there is no private /tmp.
+_SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +67,7 @@ class SandboxResult:
     stdout_tail: str
     stderr_tail: str
     duration_s: float
-    isolation: Isolation
+    isolation: str  # the layers that confined it, as the scorecard names them (`layers_name`)
     detail: str = ""  # what went wrong, for crashed/protocol ends
 
 
@@ -111,9 +120,12 @@ class Sandbox:
         # The zygote itself runs the job (no fork): least memory, one job per start.
         self.single_use = single_use
         self.config = config
-        self.hide = tuple(hide)
+        self.hide = tuple(hide)  # what must stay out of reach besides the grader's own tree
         self.slot = slot
-        self.isolation: Isolation = isolation_available()
+        self.layers: Layers = ()  # decided when the zygote starts (`spawn`)
+        self.isolation = "none"  # `layers_name(self.layers)` once started
+        self._user: JobUser | None = None
+        self._cgroup: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._events: queue.Queue[Message | None] = queue.Queue()
@@ -136,10 +148,41 @@ class Sandbox:
         started it (PR_SET_PDEATHSIG follows the thread, not the process).
         """
         self.close()
+        if os.geteuid() == 0 and self._user is None:
+            # Never run student code as root: it could regain every capability by exec'ing.
+            self._user = acquire_job_user(hint=self.slot)
         self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         os.chmod(self._scratch, 0o755)
+        allow = allowlist(
+            harvest_dir=self.harvest_path.parent, job_root=Path(self._scratch), private=self.hide
+        )
+        tmpfs_bytes = self.config.tmpfs_mb * 2**20
+        base = Policy()
+        if self._user is not None:
+            base = Policy(
+                uid=self._user.uid, gid=self._user.gid, groups=self._user.groups, wipe=_SHARED_TMP
+            )
+        self.layers, policy = resolve_layers(
+            self.config.isolation, allow=allow, policy=base, tmpfs_bytes=tmpfs_bytes
+        )
+        self.isolation = layers_name(self.layers)
+        scratch, prefix = self._scratch, []
+        if "bwrap" in self.layers:
+            scratch = str(bwrap_job_root(allow))
+            prefix = bwrap_argv(allow, tmpfs_bytes=tmpfs_bytes)
+            policy = replace(policy, private_tmp=True, wipe=())
+        passed = []
+        if self._user is not None:
+            limit = self.config.memory_mb + 2 * self.config.tmpfs_mb + _CGROUP_SLACK_MB
+            self._cgroup = make_cgroup(self._user.uid, limit_bytes=limit * 2**20)
+            if self._cgroup is not None:
+                cgroup_fd = os.open(self._cgroup / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
+                policy = replace(policy, cgroup_fd=cgroup_fd)
+                passed.append(cgroup_fd)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        passed.append(theirs.fileno())
         argv = [
+            *prefix,
             sys.executable,
             "-X",
             "utf8",
@@ -147,15 +190,14 @@ class Sandbox:
             zygote.__name__,
             "--control-fd",
             str(theirs.fileno()),
+            "--harvest",
+            str(self.harvest_path),
+            "--scratch",
+            scratch,
+            "--policy",
+            policy.to_json(),
         ]
-        argv += ["--harvest", str(self.harvest_path), "--scratch", self._scratch]
-        if self.isolation == "bwrap":
-            argv = bwrap_argv(self._scratch, self.hide, (self.harvest_path.parent,)) + argv
-        env = _child_env(self._scratch)
-        if os.geteuid() == 0 and (self.isolation == "bwrap" or not closed_ancestors()):
-            # Never run student code as root: it could regain every capability by exec'ing.
-            env["GRADER_JOB_UID"] = str(_JOB_UID_BASE + self.slot)
-        env["GRADER_PRIVATE_TMP"] = "1" if self.isolation == "bwrap" else "0"
+        env = _child_env(scratch)
         try:
             self._proc = subprocess.Popen(
                 argv,
@@ -164,7 +206,7 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 cwd=self._scratch,
                 env=env,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=passed,
                 start_new_session=True,
             )
         except OSError as exc:
@@ -173,6 +215,8 @@ class Sandbox:
             ) from exc
         finally:
             theirs.close()
+            if policy.cgroup_fd >= 0:
+                os.close(policy.cgroup_fd)
         self._control = ours
         self._events = queue.Queue()
         self._exits = {}
@@ -197,9 +241,14 @@ class Sandbox:
         """Close for good (on Ctrl-C): a job running now ends, and no new zygote is started."""
         self._stopped = True
         self.close()
+        self.release()
 
     def close(self) -> None:
-        """Stop the zygote and everything under it; remove its scratch folder."""
+        """Stop the zygote and everything under it; remove its scratch folder.
+
+        Everything running as this sandbox's job user dies too, wherever it went (a daemon
+        that left the zygote's process group, or outlived the zygote).
+        """
         if self._control is not None:
             with contextlib.suppress(OSError):
                 self._control.close()
@@ -207,9 +256,22 @@ class Sandbox:
         if self._proc is not None:
             _kill_group(self._proc)
             self._proc = None
+        if self._user is not None:
+            kill_uid(self._user.uid)
+        if self._cgroup is not None:
+            remove_cgroup(self._cgroup)
+            self._cgroup = None
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+        if self.single_use:
+            self.release()
+
+    def release(self) -> None:
+        """Let the job user go (after `close`): another sandbox may take it now."""
+        if self._user is not None:
+            self._user.release()
+            self._user = None
 
     def _alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._control is not None
@@ -259,7 +321,7 @@ class Sandbox:
         if not self._alive():
             self.start()
         start = time.monotonic()
-        direct = self.single_use and self.isolation == "bwrap"  # bwrap's PID namespace reaps
+        direct = self.single_use and "bwrap" in self.layers  # bwrap's PID namespace reaps
         pid, (requests, answers, out_r, err_r) = self._fork(direct)
         stdout, stderr = _Tail(self.config.output_tail_chars), _Tail(self.config.output_tail_chars)
         drains = [
@@ -422,7 +484,7 @@ def _child_env(scratch: str) -> dict[str, str]:
         "HOME": scratch,
         "TMPDIR": scratch,
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(GRADER_ROOT),
+        "PYTHONPATH": str(GRADER_ROOT),  # only grader/__init__.py and grader/sandboxed/ in reach
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",

@@ -5,9 +5,12 @@ Runs inside the sandbox (under bubblewrap when available), started by `grader.ru
 imported TensorFlow and the assignment's harvest module but never runs a TensorFlow op, so its
 forked children can (a process that has run an op hangs its forked children). It talks to the
 grader over a Unix socket: each request is one JSON line, with file descriptors attached for
-`run`. Children run as a separate, unprivileged user when the zygote is root, so student code
-can neither signal the zygote nor escape the process limit; the zygote is a child subreaper, so
-every process a student leaves behind becomes its child and is killed before the next one.
+`run`. Each child confines itself before any student code runs, as the grader's `Policy` says
+(`grader.sandboxed.policy`: memory cgroup, Landlock, a separate unprivileged user, seccomp), so
+student code can neither signal the zygote nor escape the process limit; the zygote is a child
+subreaper, so every process a student leaves behind becomes its child and is killed before the
+next one. `--probe` applies the same confinement in a throwaway child and exits: the grader runs
+the sandbox's exact command line that way to learn whether every layer holds.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from grader.sandboxed.child import HarvestFn, load_harvesters, run_forked
+from grader.sandboxed.policy import Policy, confine
 from grader.sandboxed.wire import Control, Op
 
 _PR_SET_PDEATHSIG = 1
@@ -44,13 +49,21 @@ class Zygote:
     """Serve `run`, `kill` and `cleanup` requests from the grader, one job at a time."""
 
     def __init__(
-        self, control: socket.socket, harvesters: dict[str, HarvestFn], scratch: Path
+        self,
+        control: socket.socket,
+        harvesters: dict[str, HarvestFn],
+        scratch: Path,
+        policy: Policy,
     ) -> None:
         self.control = control
         self.harvesters = harvesters
         self.scratch = scratch
-        self.private_tmp = os.environ.get("GRADER_PRIVATE_TMP") == "1"
-        self.uid = int(os.environ.get("GRADER_JOB_UID", "-1"))
+        self.policy = policy
+        self.private_tmp = policy.private_tmp
+        self.uid = policy.uid
+        # What bubblewrap made in the private /tmp and /dev/shm (the scratch folder, the
+        # folders its read-only mounts sit in) stays; whatever a student makes there goes.
+        self.keep = {e for root in _TMP_ROOTS if root.is_dir() for e in root.iterdir()}
         self.send_lock = threading.Lock()
         self.job_dir: Path | None = None
 
@@ -83,7 +96,7 @@ class Zygote:
         job_fd, out_fd, err_fd, channel_fd = fds
         self.job_dir = Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch))
         if self.uid >= 0:
-            os.chown(self.job_dir, self.uid, self.uid)
+            os.chown(self.job_dir, self.uid, self.policy.gid if self.policy.gid >= 0 else self.uid)
         limits = request.get("limits")
         assert isinstance(limits, dict)
         # A single-use sandbox (one submission, e.g. on Gradescope) becomes the student process
@@ -94,7 +107,12 @@ class Zygote:
             self.send({Control.KEY: Control.FORKED, "pid": pid})
         if direct or pid == 0:
             try:  # the student process: never returns
-                self._become_student(job_fd, out_fd, err_fd, channel_fd, limits)
+                try:
+                    self._become_student(job_fd, out_fd, err_fd, channel_fd, limits)
+                except BaseException:  # a layer did not hold: no student code runs
+                    traceback.print_exc()
+                    sys.stderr.flush()
+                    raise
                 run_forked(job_fd, channel_fd, self.harvesters)
             finally:
                 os._exit(70)
@@ -119,18 +137,8 @@ class Zygote:
         for key in ("HOME", "TMPDIR"):
             os.environ[key] = str(self.job_dir)
         tempfile.tempdir = str(self.job_dir)
-        memory = _int(limits, "memory_bytes")
-        address_space = _vm_size() + memory
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-        fsize = _int(limits, "file_bytes")
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.uid >= 0:
-            nproc = _int(limits, "processes")
-            os.setgroups([])
-            os.setgid(self.uid)
-            os.setuid(self.uid)
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        _limit(_int(limits, "memory_bytes"), _int(limits, "file_bytes"))
+        confine(self.policy, job_dir=str(self.job_dir), nproc=_int(limits, "processes"))
 
     def _reap(self) -> None:
         """Reap every child (and adopted orphan); report how each one ended."""
@@ -160,14 +168,39 @@ class Zygote:
             shutil.rmtree(self.job_dir, ignore_errors=True)
             self.job_dir = None
         if self.private_tmp:  # the sandbox's own /tmp and /dev/shm: nothing may carry over
-            for root in (Path("/tmp"), Path("/dev/shm")):
+            for root in _TMP_ROOTS:
                 for entry in root.iterdir() if root.is_dir() else ():
-                    if entry == self.scratch or self.scratch.is_relative_to(entry):
+                    if entry in self.keep or self.scratch.is_relative_to(entry):
                         continue
-                    if entry.is_dir() and not entry.is_symlink():
-                        shutil.rmtree(entry, ignore_errors=True)
-                    else:
-                        entry.unlink(missing_ok=True)
+                    _remove(entry)
+        # Shared folders (no bubblewrap): whatever the job user left there; the job user is
+        # this sandbox's alone, so nothing of it belongs to anyone else.
+        if self.uid >= 0:
+            for folder in self.policy.wipe:
+                with contextlib.suppress(OSError):
+                    for left in os.scandir(folder):
+                        with contextlib.suppress(OSError):
+                            if left.stat(follow_symlinks=False).st_uid == self.uid:
+                                _remove(Path(left.path))
+
+
+_TMP_ROOTS = (Path("/tmp"), Path("/dev/shm"))
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            entry.unlink()
+
+
+def _limit(memory: int, fsize: int) -> None:
+    """Address space (what the zygote has mapped plus `memory`), file size, no core dumps."""
+    address_space = _vm_size() + memory
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _int(limits: dict[str, object], key: str) -> int:
@@ -185,29 +218,69 @@ def _vm_size() -> int:
 
 
 def _descendants(me: int, uid: int) -> list[int]:
-    """Our children (orphans included, as we are a subreaper), and every process of the job user."""
+    """Our children (orphans included, as we are a subreaper), and every process of the job user.
+
+    The owner comes from the status file: after setuid a process is not dumpable, and its
+    /proc folder belongs to root.
+    """
     pids: list[int] = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-            owner = os.stat(f"/proc/{entry.name}").st_uid
+            with open(f"/proc/{entry.name}/status", "rb") as f:
+                status = f.read()
+            ppid = int(status.split(b"\nPPid:")[1].split()[0])
+            uids = {int(u) for u in status.split(b"\nUid:")[1].split(b"\n")[0].split()}
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == me or (uid >= 0 and owner == uid):
+        if ppid == me or (uid >= 0 and uid in uids):
             pids.append(int(entry.name))
     return pids
 
 
+def probe(policy: Policy) -> int:
+    """Confine a throwaway child exactly as a student process, check it can work; 0 if so."""
+    job_dir = tempfile.mkdtemp(prefix="grader-probe-")
+    try:
+        if policy.uid >= 0:
+            os.chown(job_dir, policy.uid, policy.gid if policy.gid >= 0 else policy.uid)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _limit(2**30, 2**20)
+                confine(policy, job_dir=job_dir, nproc=64)
+                with open(os.path.join(job_dir, "probe"), "w") as f:
+                    f.write("ok")
+                # What every student process needs: the interpreter and its library.
+                with open(os.path.realpath(sys.executable), "rb") as f:
+                    f.read(1)
+                os.listdir(os.path.dirname(os.__file__))
+                code = 0
+            except BaseException as exc:
+                print(f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.sandboxed.zygote")
-    parser.add_argument("--control-fd", type=int, required=True)
-    parser.add_argument("--harvest", required=True)
-    parser.add_argument("--scratch", required=True)
+    parser.add_argument("--control-fd", type=int)
+    parser.add_argument("--harvest")
+    parser.add_argument("--scratch")
+    parser.add_argument("--policy", default="{}", help="JSON: how to confine student processes")
+    parser.add_argument("--probe", action="store_true", help="check the policy holds, then exit")
     args = parser.parse_args()
+    policy = Policy.from_json(args.policy)
+    if args.probe:
+        sys.exit(probe(policy))
+    if args.control_fd is None or not args.harvest or not args.scratch:
+        parser.error("--control-fd, --harvest and --scratch are required")
     control = socket.socket(fileno=args.control_fd)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
@@ -217,7 +290,7 @@ def main() -> None:
         failure = {Control.KEY: Control.ZYGOTE_FAILED, "error": f"{type(exc).__name__}: {exc}"}
         control.send(json.dumps(failure).encode())
         raise
-    Zygote(control, harvesters, Path(args.scratch)).serve()
+    Zygote(control, harvesters, Path(args.scratch), policy).serve()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.exports.gradescope import results_validation_errors
-from grader.run.isolation import isolation_available
-from tests.support import DATA, TINY_DIR, load_scorecards, run_grade
+from tests.support import DATA, TINY_DIR, auto_sandbox, load_scorecards, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 #: Canvas download names for the tiny fixtures, and one file named by hand.
@@ -217,7 +216,8 @@ def test_lms_cli_canvas_roster_missing_is_one_line(
 
 
 @pytest.mark.skipif(
-    isolation_available() != "bwrap", reason="needs working bubblewrap (apt-get install bubblewrap)"
+    not auto_sandbox().startswith(("bwrap", "landlock")),
+    reason="needs bubblewrap or Landlock (see `grade.py doctor`)",
 )
 def test_lms_cli_gradescope_student_code_cannot_see_checks(tmp_path: Path) -> None:
     # A student could raise an exception holding the checks' source: its message is feedback.
@@ -232,5 +232,7 @@ def test_lms_cli_gradescope_student_code_cannot_see_checks(tmp_path: Path) -> No
     result = run_grade("gradescope", "--submission", upload, "--results", results, *TINY)
     assert result.returncode == 0, result.stderr
     document = json.loads(results.read_text())
-    assert "seen: []" in document["output"]
+    # Out of reach altogether: no such folder (bubblewrap) or permission denied (Landlock).
+    assert "seen: [" not in document["output"]
+    assert "FileNotFoundError" in document["output"] or "PermissionError" in document["output"]
     assert "test_tiny.py" not in json.dumps(document)

@@ -25,10 +25,9 @@ from grader.exports.gradescope import (
 )
 from grader.exports.gradescope_bundle import SETUP_SH, pinned_requirements
 from grader.intake.files import choose_submission
-from grader.run.isolation import isolation_available
 from grader.scorecards import validation_errors
 from tests.exports.cards import make_card
-from tests.support import DATA, SUBMISSIONS, TINY_DIR, run_grade
+from tests.support import DATA, SUBMISSIONS, TINY_DIR, auto_sandbox, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
@@ -172,7 +171,10 @@ def test_bundle_pins_every_runtime_dependency() -> None:
     pins = pinned_requirements()
     names = {p.split("==")[0] for p in pins}
     assert {"tensorflow", "numpy", "pytest", "pytest-json-report", "jsonschema"} <= names
+    # Transitive ones too: TensorFlow's Keras, jsonschema's referencing, pytest's pluggy.
+    assert {"keras", "referencing", "pluggy", "pyseccomp"} <= names
     assert all("==" in p and p.split("==")[1] for p in pins)
+    assert len(names) == len(pins)
 
 
 def test_bundle_setup_sh_is_valid_bash(tmp_path: Path) -> None:
@@ -183,7 +185,9 @@ def test_bundle_setup_sh_is_valid_bash(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "bubblewrap" in SETUP_SH
-    assert "requirements.txt" in SETUP_SH
+    assert "libseccomp2" in SETUP_SH
+    assert "--no-deps -r" in SETUP_SH  # the lock is the whole tree: nothing resolved on Gradescope
+    assert "deadsnakes" in SETUP_SH
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +209,13 @@ def test_bundle_layout_is_what_gradescope_expects(tiny_bundle: Path) -> None:
     assert "assignments/tiny/spec.toml" in infos
     assert not [n for n in infos if "reference" in n or "__pycache__" in n]
     assert "tensorflow==" in requirements
+    assert "keras==" in requirements
+    with zipfile.ZipFile(tiny_bundle) as zf:
+        run = zf.read("run_autograder").decode()
+        setup = zf.read("setup.sh").decode()
+    assert "--isolation auto" in run  # chosen when the bundle was built, not on Gradescope
+    assert run.index('chmod go= "$ROOT/source" "$ROOT/results"') < run.index("exec ")
+    assert f'PYTHON="python{sys.version_info.major}.{sys.version_info.minor}"' in setup
 
 
 def _autograder_root(tmp_path: Path, bundle: Path, *, files: dict[str, bytes]) -> Path:
@@ -252,7 +263,9 @@ def test_bundle_run_autograder_writes_valid_results(
     assert sum(t["score"] for t in document["tests"]) == scorecard["score"]
     hidden = [t for t in document["tests"] if t["number"] == "1.1/square-unseen"]
     assert hidden[0]["visibility"] == "hidden"  # as --hidden-visibility said at bundle time
-    assert document["extra_data"]["environment"]["sandbox"] == isolation_available()
+    assert document["extra_data"]["environment"]["sandbox"] == auto_sandbox()
+    for folder in ("source", "results"):  # closed to student code before it ran
+        assert (root / folder).stat().st_mode & 0o077 == 0
 
 
 def test_bundle_run_autograder_empty_upload_scores_zero_with_advice(
