@@ -260,6 +260,22 @@ def make_cgroup(uid: int, *, limit_bytes: int) -> Path | None:
     return None
 
 
+def oom_kills(folder: Path | None) -> int:
+    """How many processes the kernel killed for the cgroup's memory limit so far (0 if unknown)."""
+    if folder is None:
+        return 0
+    for name in ("memory.oom_control", "memory.events"):  # cgroup v1, v2
+        try:
+            text = (folder / name).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, count = line.partition(" ")
+            if key == "oom_kill" and count.strip().isdigit():
+                return int(count)
+    return 0
+
+
 def remove_cgroup(folder: Path) -> None:
     """Remove the cgroup (its processes, all of the job user, were killed before)."""
     for _ in range(50):

@@ -44,7 +44,14 @@ from grader.run.isolation import (
     layers_name,
     resolve_layers,
 )
-from grader.run.jobuser import JobUser, acquire_job_user, kill_uid, make_cgroup, remove_cgroup
+from grader.run.jobuser import (
+    JobUser,
+    acquire_job_user,
+    kill_uid,
+    make_cgroup,
+    oom_kills,
+    remove_cgroup,
+)
 from grader.sandboxed import zygote
 from grader.sandboxed.policy import Policy
 from grader.sandboxed.wire import Control, Op
@@ -323,6 +330,7 @@ class Sandbox:
         start = time.monotonic()
         direct = self.single_use and "bwrap" in self.layers  # bwrap's PID namespace reaps
         pid, (requests, answers, out_r, err_r) = self._fork(direct)
+        oom_before = oom_kills(self._cgroup)
         stdout, stderr = _Tail(self.config.output_tail_chars), _Tail(self.config.output_tail_chars)
         drains = [
             threading.Thread(target=_drain, args=(os.fdopen(out_r, "rb"), stdout), daemon=True),
@@ -338,6 +346,7 @@ class Sandbox:
             section_timeout_s=section_timeout_s,
             deadline=deadline,
         )
+        out_of_memory = oom_kills(self._cgroup) > oom_before  # before _finish removes the cgroup
         exit_code = self._finish(pid, outcome, direct=direct)
         for t in drains:
             t.join(timeout=2)
@@ -356,8 +365,18 @@ class Sandbox:
             stderr_tail=stderr.text(),
             duration_s=time.monotonic() - start,
             isolation=self.isolation,
-            detail=_describe_exit(exit_code) if outcome.end == "crashed" else outcome.detail,
+            detail=self._crash_detail(exit_code, out_of_memory)
+            if outcome.end == "crashed"
+            else outcome.detail,
         )
+
+    def _crash_detail(self, exit_code: int | None, out_of_memory: bool) -> str:
+        if out_of_memory:
+            return (
+                "the Python process was killed for using more memory than the grader allows "
+                f"({self.config.memory_mb} MiB, files in /tmp and /dev/shm included)"
+            )
+        return _describe_exit(exit_code)
 
     def _fork(self, direct: bool) -> tuple[int, tuple[int, int, int, int]]:
         """Ask the zygote for a student process; (its pid, our ends: requests, answers, stdout, stderr)."""
