@@ -115,6 +115,11 @@ def test_model_on_unseen_batch(section_1_3_2: SectionData) -> None:
         fail(f"{shown} could not be tried: the model must have exactly one Dense layer")
     if "build" in probe:
         outcome(probe["build"], what=shown)
+    if "W" not in items(probe.get("roles")):
+        fail(
+            f"{shown} cannot be checked until the Dense layer has {N_OUTPUTS} units for an input "
+            "of width 2 (see the architecture check)"
+        )
     found = numeric(outcome(probe.get("output"), what=shown), what=f"the output of {shown}")
     expected = dense(x, W, b)
     if not close(found, expected):
