@@ -46,7 +46,10 @@ def grade_submission(
     submission = load_submission(path)
     student = student or path.stem
     split = split_sections(
-        submission, assignment.section_ids, starts={s.id: s.starts for s in assignment.sections}
+        submission,
+        assignment.section_ids,
+        starts={s.id: s.starts for s in assignment.sections},
+        outputs={s.id: s.outputs for s in assignment.sections},
     )
     reason = _not_run_reason(submission, split, assignment)
     if reason:
@@ -108,8 +111,9 @@ def _not_run_reason(submission: Submission, split: Split, assignment: Assignment
         return ""
     return (
         f"Not run: {submission.name} has none of the handout's section headings "
-        f"({', '.join(assignment.section_ids)}). Keep headings like '## 1.1 ...' in the "
-        "notebook's text cells (in a .py file: a comment line '# 1.1 ...')."
+        f"({', '.join(assignment.section_ids)}), nor code that defines the names the handout "
+        "asks for. Keep headings like '## 1.1 ...' in the notebook's text cells (in a .py "
+        "file: a comment line '# 1.1 ...')."
     )
 
 

@@ -168,7 +168,7 @@ def test_grading_unparseable_file_gets_all_sections(lab: Assignment, tmp_path: P
 
 def test_grading_file_without_headings_says_how_to_fix(lab: Assignment, tmp_path: Path) -> None:
     plain = tmp_path / "noheadings.py"
-    plain.write_text("import tensorflow as tf\nx = 1\n", encoding="utf-8")
+    plain.write_text("import tensorflow as tf\nanswer = 1\n", encoding="utf-8")
     card = grade_submission(plain, assignment=lab, config=FAST)
     assert {s.status for s in card.sections} == {"not_run"}
     feedback = card.sections[0].feedback
