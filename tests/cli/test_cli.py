@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -140,3 +141,19 @@ def test_cli_batch_maps_canvas_names_and_flags_late(tmp_path: Path) -> None:
     assert late["late"] is True
     assert on_time["late"] is False
     assert late["submission"]["path"] == "doejane_LATE_12345_67890_lab1.py"
+
+
+def test_cli_batch_zip_with_duplicate_names_grades_every_member(tmp_path: Path) -> None:
+    archive = tmp_path / "subs.zip"
+    members = [("alice.py", "passes.py"), ("alice.py", "hardcoded.py"), ("Alice.py", "raises.py")]
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, sample in members:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "Duplicate name"
+                zf.writestr(name, (DATA / "tiny" / sample).read_bytes())
+    out = tmp_path / "out"
+    result = run_grade("batch", archive, "--out", out, "--quiet", *TINY)
+    assert result.returncode == 0, result.stderr
+    cards = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert {k: c["score"] for k, c in cards.items()} == {"alice": 10, "alice-2": 3, "Alice-3": 5}
+    assert len({c["submission"]["sha256"] for c in cards.values()}) == 3
