@@ -16,3 +16,6 @@ class GraderConfig:
     max_file_mb: int = 64  # largest file the student process may write in its scratch folder
     output_tail_chars: int = 4000  # how much of the student's printed output a scorecard keeps
     max_harvest_mb: int = 64  # largest harvest message the parent accepts from the child
+    # CPU seconds the grader's own work on one submission may use (reading, splitting, decoding,
+    # checks; the sandbox's time is not counted): past it, the submission is a grader failure.
+    parent_cpu_s: float = 60.0

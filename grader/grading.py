@@ -15,15 +15,18 @@ import numpy as np
 
 from grader import __version__
 from grader.assignment import Assignment, load_assignment_code
+from grader.budget import Budget, OverBudget
 from grader.checks.data import SectionData
 from grader.checks.runner import run_checks
 from grader.config import GraderConfig
+from grader.errors import SubmissionError
 from grader.intake.sections import Split, split_notes, split_sections
-from grader.intake.submission import Submission, load_submission
+from grader.intake.submission import Submission, load_submission, read_bounded
 from grader.run.sandbox import Runner, Sandbox
 from grader.run.settle import Settled, limit_hint, settle
 from grader.scorecards import Scorecard, SectionScore, SubmissionInfo
 from grader.scoring import score_sections
+from grader.terminal import safe_name, safe_text, strip_ansi
 
 __all__ = ["grade_submission", "grader_failure"]
 
@@ -40,11 +43,49 @@ def grade_submission(
     """Grade the file at `path`; any student behaviour ends in a Scorecard, never an exception.
 
     `runner` runs the student's code: a warm `Sandbox` shared across a batch, or a fake in
-    tests. Without one, a sandbox is started for this submission alone, hiding `hide`.
+    tests. Without one, a sandbox is started for this submission alone, hiding `hide`. The
+    grader's own work on the file runs under a CPU budget (`grader.budget`): a file that would
+    keep it busy longer gets a grader-failure scorecard instead.
+
+    Raises:
+        SubmissionError: the file cannot be read at all (it vanished, or is a folder).
+        SandboxError: the sandbox itself failed (the machine's fault: grade again).
     """
     started = time.monotonic()
-    submission = load_submission(path)
     student = student or path.stem
+    budget = Budget(config.parent_cpu_s)
+    try:
+        with budget.watch():
+            return _grade(
+                path,
+                assignment=assignment,
+                config=config,
+                student=student,
+                runner=runner,
+                hide=hide,
+                budget=budget,
+                started=started,
+            )
+    except OverBudget:
+        return grader_failure(
+            path, assignment=assignment, student=student, error=RuntimeError(budget.describe())
+        )
+
+
+def _grade(
+    path: Path,
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    student: str,
+    runner: Runner | None,
+    hide: Sequence[Path],
+    budget: Budget,
+    started: float,
+) -> Scorecard:
+    budget.at("reading the file")
+    submission = load_submission(path)
+    budget.at("splitting it into sections")
     split = split_sections(
         submission,
         assignment.section_ids,
@@ -57,10 +98,12 @@ def grade_submission(
             assignment, harvests={}, results={}, notes={}, not_run_reason=reason
         )
         return _scorecard(submission, student, assignment, sections, [reason], started=started)
+    budget.at("choosing its inputs")
     code = load_assignment_code(assignment.root)
     inputs = dict(
         code.make_inputs(np.random.default_rng(_seed(assignment.name, submission.sha256)))
     )
+    budget.at("running it and reading what it sent")
     with _sandbox(runner, assignment=assignment, config=config, hide=hide) as run:
         settled = settle(
             split,
@@ -71,7 +114,9 @@ def grade_submission(
             hint_for=lambda error: limit_hint(error, config) or code.hint_for(error),
             started=started,
         )
+    budget.at("running the checks")
     results = run_checks(assignment, _section_data(split, settled, inputs))
+    budget.at("scoring it")
     errors = settled.errors + [
         f"check {r.check_id} failed inside the grader: {r.internal_error}"
         for r in results.values()
@@ -81,26 +126,43 @@ def grade_submission(
     for sid, extra in settled.notes.items():
         notes.setdefault(sid, []).extend(extra)
     sections = score_sections(assignment, harvests=settled.harvests, results=results, notes=notes)
-    return _scorecard(
+    card = _scorecard(
         submission, student, assignment, sections, errors, settled=settled, started=started
     )
+    budget.check()
+    return card
 
 
 def grader_failure(
-    path: Path, *, assignment: Assignment, student: str, error: Exception
+    path: Path, *, assignment: Assignment, student: str, error: BaseException
 ) -> Scorecard:
-    """The scorecard for a submission the grader itself failed on: nothing run, nothing lost."""
-    submission = load_submission(path)
-    reason = f"Not graded: the grader failed on this submission ({error}). Your instructor will re-run it."
+    """The scorecard for a submission the grader itself failed on: nothing run, nothing lost.
+
+    The file is not parsed again (parsing it may be what failed): only read, within MAX_BYTES,
+    for its sha256.
+    """
+    try:
+        _, _, sha256 = read_bounded(path)
+    except SubmissionError:
+        sha256 = hashlib.sha256(b"").hexdigest()
+    suffix = path.suffix.lower()
+    submission = Submission(
+        path, safe_name(path.name), "py" if suffix == ".py" else "ipynb", sha256, (), (), None
+    )
+    text = safe_text(str(error) or type(error).__name__)[:500]
+    reason = (
+        f"Not graded: the grader failed on this submission ({text}). This is not a judgement "
+        "of the work; it will be graded again."
+    )
     sections = score_sections(assignment, harvests={}, results={}, notes={}, not_run_reason=reason)
     return _scorecard(
         submission,
         student,
         assignment,
         sections,
-        [f"grader failure: {error}"],
+        [f"grader failure: {text}"],
         started=None,
-        grader_failure=str(error),
+        grader_failure=text,
     )
 
 
@@ -176,7 +238,7 @@ def _scorecard(
         environment=environment(settled.isolation if settled else "none"),
         graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=time.monotonic() - started if started is not None else 0.0,
-        output_tail=settled.output if settled else "",
+        output_tail=strip_ansi(settled.output) if settled else "",
         grader_failure=grader_failure,
     )
 

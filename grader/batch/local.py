@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -16,12 +16,14 @@ from grader.config import GraderConfig
 from grader.errors import GraderError, SandboxError
 from grader.grading import grade_submission, grader_failure
 from grader.intake.files import Found
+from grader.intake.submission import read_bounded
 from grader.run.sandbox import Sandbox
 from grader.scorecards import Scorecard, load_scorecard, write_scorecard
 
 OnResult = Callable[[int, Found, Scorecard], None]
+OnSkipped = Callable[[int], None]  # how many submissions --resume found already graded
 
-__all__ = ["OnResult", "already_graded", "grade_batch", "sandbox_pool"]
+__all__ = ["OnResult", "OnSkipped", "already_graded", "grade_batch", "sandbox_pool"]
 
 
 @contextmanager
@@ -67,17 +69,18 @@ def grade_batch(
     workers: int = 1,
     resume: bool = False,
     on_result: OnResult | None = None,
+    on_skipped: OnSkipped | None = None,
 ) -> list[Scorecard]:
     """Grade every submission; return the scorecards in input order.
 
     Each submission runs in a fresh child of a warm sandbox, so results do not depend on which
     worker graded it or what it graded before. With `resume`, a submission whose scorecard in
-    `out` was made from the same file (same sha256) is not graded again.
+    `out` was made from the same file (same sha256) is not graded again (`on_skipped` hears how
+    many). On Ctrl-C, a submission being graded gets no scorecard: `resume` grades it again.
     """
     cards = already_graded(found, out) if resume else {}
-    for n in sorted(cards):
-        if on_result is not None:
-            on_result(len(cards), found[n], cards[n])
+    if resume and on_skipped is not None:
+        _quietly(on_skipped, len(cards))
     todo = [n for n in range(len(found)) if n not in cards]
     if todo:
         workers = max(1, min(workers, len(todo)))
@@ -104,7 +107,14 @@ def _record(
 ) -> None:
     cards[n] = card
     if on_result is not None:
-        on_result(len(cards), found[n], card)
+        _quietly(on_result, len(cards), found[n], card)
+
+
+def _quietly(show: Callable[..., None], *args: object) -> None:
+    """Show progress; a terminal that went away (a closed pipe) must not stop the batch."""
+    # BrokenPipeError; writing to a closed stream, or one that cannot encode what is shown.
+    with contextlib.suppress(OSError, ValueError):
+        show(*args)
 
 
 def _grade_all(
@@ -146,7 +156,11 @@ def _grade_all(
 def _grade_one(
     item: Found, sandbox: Sandbox, *, assignment: Assignment, config: GraderConfig, out: Path
 ) -> Scorecard:
-    """Grade one submission and write its scorecard; a grader failure becomes its scorecard."""
+    """Grade one submission and write its scorecard; a grader failure becomes its scorecard.
+
+    After Ctrl-C (the sandbox was stopped) nothing is written: whatever the interrupted run
+    produced ("the Python process stopped answering") is not this submission's result.
+    """
     card: Scorecard | None = None
     for attempt in (1, 2):
         try:
@@ -167,6 +181,8 @@ def _grade_one(
                     item.path, assignment=assignment, student=item.student, error=exc
                 )
         except Exception as exc:  # a grader bug on one file must not cost the whole batch
+            if sandbox.stopped:
+                raise SandboxError("grading was interrupted") from exc
             card = grader_failure(
                 item.path,
                 assignment=assignment,
@@ -175,6 +191,8 @@ def _grade_one(
             )
             break
     assert card is not None
+    if sandbox.stopped:  # stopped while this ran: its result may come from the kill
+        raise SandboxError("grading was interrupted")
     if item.late:
         card = dataclasses.replace(card, late=True)
     write_scorecard(out / f"{item.student}.json", card)
@@ -189,7 +207,10 @@ def _previous_card(path: Path, submission: Path) -> Scorecard | None:
         card = load_scorecard(path)
     except GraderError:
         return None
-    digest = hashlib.sha256(submission.read_bytes()).hexdigest()
+    try:
+        _, _, digest = read_bounded(submission)
+    except GraderError:
+        return None
     if card.submission.sha256 != digest or card.grader_failure is not None:
         return None
     return card

@@ -56,6 +56,14 @@ class BatchProgress:
         if self.live:
             self._bar.stop()
 
+    def skipped(self, count: int) -> None:
+        """`--resume` found `count` submissions already graded: say so once, count them done."""
+        if self.quiet:
+            return
+        self.console.print(f"skipped {count} already graded")
+        if self.live:
+            self._bar.update(self._task, completed=count)
+
     def update(self, done: int, item: Found, card: Scorecard) -> None:
         if _troubled(card):
             self.troubled += 1

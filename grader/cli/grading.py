@@ -145,6 +145,7 @@ class BatchCommand:
                         scheduler=args.cluster,
                         resume=args.resume,
                         on_result=progress.update,
+                        on_skipped=progress.skipped,
                     )
                 else:
                     cards = grade_batch(
@@ -156,6 +157,7 @@ class BatchCommand:
                         workers=args.workers or os.cpu_count() or 1,
                         resume=args.resume,
                         on_result=progress.update,
+                        on_skipped=progress.skipped,
                     )
             write_text(out / "summary.csv", render_summary_csv(cards, assignment.section_ids))
             progress.summary(cards, out=str(out))

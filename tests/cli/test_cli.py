@@ -157,3 +157,14 @@ def test_cli_batch_zip_with_duplicate_names_grades_every_member(tmp_path: Path) 
     cards = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     assert {k: c["score"] for k, c in cards.items()} == {"alice": 10, "alice-2": 3, "Alice-3": 5}
     assert len({c["submission"]["sha256"] for c in cards.values()}) == 3
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"], ids=["zero", "negative", "not-a-number"])
+def test_cli_batch_refuses_worker_counts_below_one(tmp_path: Path, workers: str) -> None:
+    _batch_inputs(tmp_path / "in")
+    result = run_grade("batch", tmp_path / "in", "--out", tmp_path / "out", "--workers", workers)
+    assert result.returncode == 2
+    assert "--workers" in result.stderr
+    assert "give 1 or more" in result.stderr or "is not a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
