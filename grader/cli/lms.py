@@ -38,10 +38,11 @@ from grader.exports.similarity import (
     find_similar,
     load_code,
 )
-from grader.grading import grade_submission
+from grader.grading import grade_submission, grader_failure
 from grader.intake.files import choose_submission, extract_zip, find_submissions
 from grader.intake.names import safe_id
 from grader.scorecards import Scorecard, load_scorecard_dir, single_assignment
+from grader.terminal import safe_name, safe_text
 
 __all__ = ["ExportCommand", "GradescopeBundleCommand", "GradescopeCommand", "ReportCommand"]
 
@@ -100,23 +101,33 @@ class GradescopeCommand:
             write_json(
                 results, render_failure_results(str(exc), execution_time=time.monotonic() - started)
             )
-            print(f"grade.py gradescope: {exc} (results.json says so)", file=sys.stderr)
+            print(
+                f"grade.py gradescope: {safe_text(str(exc))} (results.json says so)",
+                file=sys.stderr,
+            )
             return EXIT_OK
         # The student's process must not see the checks (their feedback is theirs to keep
         # hidden), the unseen inputs, the reference, or the results file it could forge.
         hide = [results.parent.resolve(), *assignment.private_paths()]
-        card = grade_submission(
-            chosen.path,
-            assignment=assignment,
-            config=config_from_args(args, assignment),
-            student=safe_id(chosen.path.stem),
-            hide=hide,
-        )
+        student = safe_id(chosen.path.stem)
+        try:
+            card = grade_submission(
+                chosen.path,
+                assignment=assignment,
+                config=config_from_args(args, assignment),
+                student=student,
+                hide=hide,
+            )
+        except Exception as exc:  # whatever failed, Gradescope must get a results.json
+            failure = RuntimeError(f"{type(exc).__name__}: {exc}")
+            card = grader_failure(
+                chosen.path, assignment=assignment, student=student, error=failure
+            )
         notes = []
         if chosen.ignored:
-            others = ", ".join(p.name for p in chosen.ignored[:5])
+            others = ", ".join(safe_name(p.name) for p in chosen.ignored[:5])
             notes.append(
-                f"Graded {chosen.path.name}; also found {others}, which were not graded. "
+                f"Graded {safe_name(chosen.path.name)}; also found {others}, which were not graded. "
                 "Submit only your notebook."
             )
         document = render_results(
@@ -132,9 +143,9 @@ class GradescopeCommand:
             for check in section.checks:
                 print(f"  {check.status:<8} {check.id} ({check.visibility})")
         for error in card.errors:
-            print(f"  note: {error}")
+            print(f"  note: {safe_text(error)}")
         if card.output_tail:
-            print("--- output of the student's code (tail) ---\n" + card.output_tail)
+            print("--- output of the student's code (tail) ---\n" + safe_text(card.output_tail))
         return EXIT_OK
 
 
