@@ -189,3 +189,67 @@ def test_batch_ctrl_c_leaves_only_true_scorecards_and_resume_completes(tmp_path:
         assert resumed.returncode == 0, resumed.stderr
         assert f"skipped {len(left)} already graded" in resumed.stderr
         assert _verdicts(out) == clean
+
+
+def _cheapest_attacks(folder: Path) -> None:
+    """The cheapest files an attacker can send the trusted parent (issue 9), one of each."""
+    folder.mkdir()
+    code = "# 1.1 Squares\ndef square(x):\n    return x * x\n# 1.2 Greeting\ngreeting = 'hello'\n"
+
+    def notebook(*, metadata: str = "{}", cells: str | None = None) -> str:
+        cells = cells or json.dumps([{"cell_type": "code", "source": code}])
+        return f'{{"nbformat": 4, "nbformat_minor": 5, "metadata": {metadata}, "cells": {cells}}}'
+
+    files = {
+        "heading_of_spaces.py": "#" + " " * 200_000 + "\n" + code,
+        "markdown_heading_of_spaces.ipynb": notebook(
+            cells=json.dumps(
+                [
+                    {"cell_type": "markdown", "source": "#" + " " * 200_000},
+                    {"cell_type": "code", "source": code},
+                ]
+            )
+        ),
+        "metadata_5000_deep.ipynb": notebook(metadata="[" * 5000 + "]" * 5000),
+        "integer_of_5000_digits.ipynb": notebook(metadata='{"n": ' + "9" * 5000 + "}"),
+        "million_lists.ipynb": notebook(metadata="[" + "[]," * 1_000_000 + "[]]"),
+        "huge_cell.ipynb": notebook(
+            cells=json.dumps([{"cell_type": "code", "source": code + "x = 1\n" * 400_000}])
+        ),
+        "sixty_thousand_headings.py": "# 1.1 Squares\n# 1.2 Greeting\n" * 30_000 + code,
+        "deep_expression.py": code + "z = " + "+".join(["1"] * 100_000) + "\n",
+        "forged_message.py": code.replace(
+            "return x * x", "raise ValueError(' ' * 1_000_000 + '{{function_node ' * 60_000)"
+        ),
+        "escapes_\x1b]0;pwned\x07.py": code,
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_batch_attackers_cheapest_files_each_get_a_scorecard_quickly(tmp_path: Path) -> None:
+    _cheapest_attacks(tmp_path / "in")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = run_grade("batch", tmp_path / "in", "--out", out, "--workers", "2", *TINY)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "\x1b" not in result.stderr
+    cards = {
+        c["submission"]["path"]: c for c in map(json.loads, map(Path.read_text, out.glob("*.json")))
+    }
+    assert len(cards) == 10
+    assert elapsed < 180  # hours of backtracking, or a crash of the whole batch, before
+    assert all(c.get("grader_failure") is None for c in cards.values())
+    assert {s["status"] for s in cards["metadata_5000_deep.ipynb"]["sections"]} == {"not_run"}
+    assert "nested more deeply" in cards["metadata_5000_deep.ipynb"]["sections"][0]["feedback"]
+    assert "MiB of code" in cards["huge_cell.ipynb"]["sections"][0]["feedback"]
+    assert cards["heading_of_spaces.py"]["score"] == 10
+    # Past 50 cuts a cell, the rest stays in one section: 1.2 is still graded.
+    assert cards["sixty_thousand_headings.py"]["sections"][1]["status"] == "passed"
+    forged = cards["forged_message.py"]["sections"][0]["checks"][0]["feedback"]
+    assert forged.startswith("calling square") or "ValueError" in forged
+    assert len(forged) < 3000
+    assert cards["escapes_\\x1b]0;pwned\\x07.py"]["score"] == 10
