@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -233,13 +234,25 @@ def _scorecard(
         submission=SubmissionInfo(submission.name, submission.format, submission.sha256),
         score=sum(s.score for s in sections),
         max_score=assignment.max_score,
-        sections=sections,
-        errors=(*errors, *warnings),
+        sections=tuple(_escaped(s) for s in sections),
+        errors=tuple(safe_text(e) for e in (*errors, *warnings)),
         environment=environment(settled.isolation if settled else "none"),
         graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=time.monotonic() - started if started is not None else 0.0,
         output_tail=strip_ansi(settled.output) if settled else "",
         grader_failure=grader_failure,
+    )
+
+
+def _escaped(section: SectionScore) -> SectionScore:
+    """The section with its feedback safe to show on a terminal: it quotes the student's code,
+    output and exception messages, which may hold escape sequences."""
+    return dataclasses.replace(
+        section,
+        feedback=safe_text(section.feedback),
+        checks=tuple(
+            dataclasses.replace(c, feedback=safe_text(c.feedback)) for c in section.checks
+        ),
     )
 
 

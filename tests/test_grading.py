@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,18 @@ def test_grading_output_tail_is_stored_without_terminal_controls(tiny: Assignmen
         DATA / "tiny" / "passes.py", assignment=tiny, config=FAST, runner=_ScriptedRunner([result])
     )
     assert card.output_tail == "red \\x1b]0;owned\\x07\\x0dPASS\n"
+
+
+def test_grading_scorecard_stores_feedback_without_terminal_controls(
+    tiny: Assignment, tmp_path: Path
+) -> None:
+    source = tmp_path / "hostile.py"
+    source.write_text(
+        "# 1.1 Squares\ndef square(x):\n    raise RuntimeError('\\x1b]0;pwned\\x07')  # \x1b[2J\n"
+        "# 1.2 Greeting\ngreeting = 'hello'\n",
+        encoding="utf-8",
+    )
+    card = grade_submission(source, assignment=tiny, config=FAST)
+    stored = json.dumps(render_scorecard(card), ensure_ascii=False)
+    assert "\x1b" not in stored
+    assert "\\\\x1b]0;pwned\\\\x07" in stored
