@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -147,42 +147,41 @@ def locate_sections(
     starts: Mapping[str, Sequence[str]],
 ) -> list[Cut]:
     """Where each section not in `found` begins, when its names say so; in file order."""
-    first_definition: dict[str, tuple[int, int]] = {}
+    owners = {name: sid for sid in section_ids for name in outputs.get(sid, ())}
+    # Only first definitions and start lines score; every other statement scores 0 for every
+    # label and cannot move a boundary, so only these few take part in the labelling.
+    points: dict[tuple[int, int], dict[str, int]] = {}
+    defined: set[str] = set()
     for p, piece in enumerate(pieces):
         for s, statement in enumerate(piece.statements):
-            for name in statement.names:
-                first_definition.setdefault(name, (p, s))
-    owners = {name: sid for sid in section_ids for name in outputs.get(sid, ())}
-
-    def score(p: int, s: int, sid: str | None) -> int:
-        if sid is None:
-            return 0
-        statement = pieces[p].statements[s]
-        points = sum(
-            1
-            for name in statement.names
-            if owners.get(name) == sid and first_definition[name] == (p, s)
-        )
-        return points + any(statement.head.startswith(prefix) for prefix in starts.get(sid, ()))
-
+            for name in sorted(statement.names - defined):
+                defined.add(name)
+                if name in owners:
+                    row = points.setdefault((p, s), {})
+                    row[owners[name]] = row.get(owners[name], 0) + 1
+            for sid, prefixes in starts.items():
+                if any(statement.head.startswith(prefix) for prefix in prefixes):
+                    row = points.setdefault((p, s), {})
+                    row[sid] = row.get(sid, 0) + 1
     cuts: list[Cut] = []
     located: set[str] = set()
     for owner, run in _runs(pieces):
         labels = [owner, *_missing_after(owner, section_ids, found | located)]
         if len(labels) == 1:
             continue
-        flat = [(p, s) for p in run for s in range(len(pieces[p].statements))]
-        chosen = _best_labels(flat, labels, score)
+        in_run = set(run)
+        scoring = sorted(key for key in points if key[0] in in_run)
+        rows = [[points[key].get(label, 0) if label else 0 for label in labels] for key in scoring]
         seen: set[int] = {0}
-        for (p, s), label in zip(flat, chosen, strict=True):
+        for (p, s), label in zip(scoring, _best_labels(rows), strict=True):
             if label in seen:
                 continue
             seen.add(label)
-            sid = labels[label]
-            assert sid is not None  # label 0 is the owner, seen from the start
+            section = labels[label]
+            assert section is not None  # label 0 is the owner, seen from the start
             statement = pieces[p].statements[s]
-            cuts.append(Cut(p, statement.cut, sid, statement))
-            located.add(sid)
+            cuts.append(Cut(p, statement.cut, section, statement))
+            located.add(section)
     return cuts
 
 
@@ -214,34 +213,31 @@ def _missing_after(
     return out
 
 
-def _best_labels(
-    flat: Sequence[tuple[int, int]],
-    labels: Sequence[str | None],
-    score: Callable[[int, int, str | None], int],
-) -> list[int]:
-    """Non-decreasing labels for `flat` that maximise the total score; ties keep lower labels.
+def _best_labels(rows: Sequence[Sequence[int]]) -> list[int]:
+    """Non-decreasing labels, one per row, that maximise the total of `row[label]`; ties keep
+    lower labels.
 
     Keeping lower labels on ties moves every boundary as late as it can go: a missing section
     starts at one of its own definitions, never at the helper lines before it.
     """
-    k = len(labels)
-    best = [0] * k  # best total so far with the last statement labelled j
+    if not rows:
+        return []
+    k = len(rows[0])
+    best = [0] * k  # best total so far with the last row labelled j
     back: list[list[int]] = []
-    for p, s in flat:
+    for row in rows:
         prefix, arg = best[0], 0
-        row, new = [], []
+        pointers, new = [], []
         for j in range(k):
             if best[j] > prefix:
                 prefix, arg = best[j], j
-            row.append(arg)
-            new.append(prefix + score(p, s, labels[j]))
-        back.append(row)
+            pointers.append(arg)
+            new.append(prefix + row[j])
+        back.append(pointers)
         best = new
-    if not flat:
-        return []
     label = max(range(k), key=lambda j: (best[j], -j))
-    chosen = [0] * len(flat)
-    for t in range(len(flat) - 1, -1, -1):
+    chosen = [0] * len(rows)
+    for t in range(len(rows) - 1, -1, -1):
         chosen[t] = label
         label = back[t][label]
     return chosen
