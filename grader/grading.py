@@ -68,6 +68,8 @@ def grade_submission(
                 started=started,
             )
     except OverBudget:
+        if isinstance(runner, Sandbox):
+            runner.close()  # it may have been stopped half-way through a job: start afresh
         return grader_failure(
             path, assignment=assignment, student=student, error=RuntimeError(budget.describe())
         )

@@ -21,7 +21,9 @@ SUFFIXES: dict[str, Format] = {".ipynb": "ipynb", ".py": "py"}
 MAX_BYTES = 20 * 1024 * 1024  # a lab notebook with plots is well under this; more is not a notebook
 MAX_JSON_ITEMS = 500_000  # brackets, braces and commas: a notebook has a few thousand
 MAX_CELLS = 5_000  # a long lab notebook has a few hundred
-MAX_CODE_CHARS = 1024 * 1024  # all code cells together; a lab's code is a few KiB
+# All code cells together: a lab's code is a few KiB. Compiling costs up to ~300 bytes of memory
+# per character of code (the student process compiles it again), so this bounds that too.
+MAX_CODE_CHARS = 256 * 1024
 _MAX_NBFORMAT_CHARS = 2 * 1024 * 1024  # an nbformat 3 notebook larger than this is read leniently
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON's "\ud83d" alone: not text, cannot be UTF-8
 
@@ -132,8 +134,8 @@ def _too_large(cells: tuple[Cell, ...]) -> str | None:
     code = sum(len(c.source) for c in cells if c.kind == "code")
     if code > MAX_CODE_CHARS:
         return (
-            f"the code cells hold {code / 2**20:.1f} MiB of code, more than the "
-            f"{MAX_CODE_CHARS // 2**20} MiB the grader reads (a lab's code is a few KiB); remove "
+            f"the code cells hold {code // 1024} KiB of code, more than the "
+            f"{MAX_CODE_CHARS // 1024} KiB the grader reads (a lab's code is a few KiB); remove "
             "pasted data or output from the code and submit again"
         )
     return None

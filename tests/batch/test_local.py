@@ -216,7 +216,7 @@ def _cheapest_attacks(folder: Path) -> None:
         "huge_cell.ipynb": notebook(
             cells=json.dumps([{"cell_type": "code", "source": code + "x = 1\n" * 400_000}])
         ),
-        "sixty_thousand_headings.py": "# 1.1 Squares\n# 1.2 Greeting\n" * 30_000 + code,
+        "twenty_thousand_headings.py": "# 1.1 Squares\n# 1.2 Greeting\n" * 9_000 + code,
         "deep_expression.py": code + "z = " + "+".join(["1"] * 100_000) + "\n",
         "forged_message.py": code.replace(
             "return x * x", "raise ValueError(' ' * 1_000_000 + '{{function_node ' * 60_000)"
@@ -245,10 +245,10 @@ def test_batch_attackers_cheapest_files_each_get_a_scorecard_quickly(tmp_path: P
     assert all(c.get("grader_failure") is None for c in cards.values())
     assert {s["status"] for s in cards["metadata_5000_deep.ipynb"]["sections"]} == {"not_run"}
     assert "nested more deeply" in cards["metadata_5000_deep.ipynb"]["sections"][0]["feedback"]
-    assert "MiB of code" in cards["huge_cell.ipynb"]["sections"][0]["feedback"]
+    assert "KiB of code" in cards["huge_cell.ipynb"]["sections"][0]["feedback"]
     assert cards["heading_of_spaces.py"]["score"] == 10
     # Past 50 cuts a cell, the rest stays in one section: 1.2 is still graded.
-    assert cards["sixty_thousand_headings.py"]["sections"][1]["status"] == "passed"
+    assert cards["twenty_thousand_headings.py"]["sections"][1]["status"] == "passed"
     forged = cards["forged_message.py"]["sections"][0]["checks"][0]["feedback"]
     assert forged.startswith("calling square") or "ValueError" in forged
     assert len(forged) < 3000

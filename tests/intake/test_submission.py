@@ -332,7 +332,7 @@ HOSTILE_NOTEBOOKS = {
         _notebook_text(
             cells=json.dumps([{"cell_type": "code", "source": "x = 1\n" * (MAX_CODE_CHARS // 5)}])
         ),
-        "MiB of code",
+        "KiB of code",
     ),
 }
 
@@ -359,7 +359,7 @@ def test_load_submission_huge_code_in_a_script_is_refused(tmp_path: Path) -> Non
     path.write_text("x = 1\n" * (MAX_CODE_CHARS // 5), encoding="utf-8")
     problem = load_submission(path).problem
     assert problem is not None
-    assert "MiB of code" in problem
+    assert "KiB of code" in problem
 
 
 def test_load_submission_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
