@@ -24,13 +24,16 @@ from grader.intake.submission import Cell, Submission
 # first _HEADING_SCAN characters of a line are read: a heading is short, a line may not be.
 _HEADING_SCAN = 300
 _ID = r"(?P<id>\d++(?:\.\d++)++)\.?(?![\d.])"
-# What may stand before the number: banners and emphasis (`=====`, `---`, `**`, `__`, `[`, `(`,
-# an emoji), HTML tags (`<h2>`, `<u>`), then "Section", "Part", "Exercise" or "Task".
+# What may stand before the number in a comment: banners and emphasis (`=====`, `---`, `**`,
+# `__`, `[`, `(`, an emoji), HTML tags (`<h2>`, `<u>`), then "Section", "Part", "Exercise" or
+# "Task". In markdown, not the marks of a list, table or quote (`- 1.1`, `| 1.1 |`, `> 1.1`):
+# a table of contents is not a heading.
 _DECORATION = r"(?:(?:<[^<>\n]{1,60}>|[^\w\s]|_)[ \t]*+)*+"
+_MD_DECORATION = r"(?:(?:<[^<>\n]{1,60}>|[#*_=~\[(]|[^\x00-\x7f])[ \t]*+)*+"
 _WORD = r"(?:(?:Section|Part|Exercise|Task)[ \t]*+[:#.]?[ \t]*+)?"
 # Markdown: `## 1.1 Why ...`, `# **1.2 Computations**`, `**1.3.1 A network Layer**`, `Section 1.4`,
 # `<h3>1.3.3 Subclassing</h3>`, `## ===== 1.1 =====`.
-_MD_HEADING = re.compile(rf"^[ ]{{0,3}}+{_DECORATION}{_WORD}{_ID}", re.IGNORECASE)
+_MD_HEADING = re.compile(rf"^[ ]{{0,3}}+{_MD_DECORATION}{_WORD}{_ID}", re.IGNORECASE)
 # Code: a comment at column 0, `# 1.3.1 A network Layer`, `## 1.4`, `# Section 1.2: ...`, a banner
 # `# ===== 1.1 Why ... =====`, or a markdown cell as Colab's "Download .py" writes it:
 # `"""## 1.1 Why is ..."""`.

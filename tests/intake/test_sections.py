@@ -400,6 +400,18 @@ def test_split_sections_finds_more_markdown_heading_forms(
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["Contents:\n- 1.1 Tensors\n- 1.2 Computations", "| 1.1 | done |", "> 1.2 seconds per step"],
+    ids=["list", "table", "quote"],
+)
+def test_split_sections_markdown_lists_tables_and_quotes_are_not_headings(
+    tmp_path: Path, text: str
+) -> None:
+    split = _split_notebook(tmp_path, [v4.new_markdown_cell(text), v4.new_code_cell("a = 1")])
+    assert not split.found_any
+
+
+@pytest.mark.parametrize(
     "line",
     ["# -*- coding: utf-8 -*-", "# 1.5 times faster than before", "# see exercise 1.1 above"],
     ids=["coding", "not-a-section-id", "mid-sentence"],
