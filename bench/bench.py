@@ -334,13 +334,13 @@ def bench_check() -> Timing:
     """(e) `grade.py check` on the reference solution: one cold sandbox, one submission."""
     log("(e) grade.py check on the reference solution ...")
     seconds, done = run([sys.executable, GRADE, "check", REFERENCE, "--json"])
-    score = json.loads(done.stdout)["score"]
+    visible = json.loads(done.stdout)["visible"]  # the student view: visible checks only
     return Timing(
         method="e",
         label="(e) grade.py check (1, cold)",
         count=1,
         seconds=seconds,
-        note=f"reference solution, score {score}",
+        note=f"reference solution, visible score {visible['score']}/{visible['max_score']}",
     )
 
 

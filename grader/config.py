@@ -27,3 +27,6 @@ class GraderConfig:
     max_run_mb: int = 32  # all answers of one run together
     isolation: IsolationChoice = "auto"  # the isolation student code must run inside (see above)
     tmpfs_mb: int = 256  # size of each RAM-backed folder (/tmp, /dev/shm) in the bwrap sandbox
+    # CPU seconds the grader's own work on one submission may use (reading, splitting, decoding,
+    # checks; the sandbox's time is not counted): past it, the submission is a grader failure.
+    parent_cpu_s: float = 60.0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import importlib.metadata
 import platform
 import time
@@ -14,17 +16,20 @@ import numpy as np
 
 from grader import __version__
 from grader.assignment import Assignment, AssignmentCode, load_assignment_code
+from grader.budget import Budget, OverBudget
 from grader.checks.data import SectionData
 from grader.checks.runner import run_checks
 from grader.config import GraderConfig
+from grader.errors import SubmissionError
 from grader.intake.sections import Split, split_notes, split_sections
-from grader.intake.submission import Submission, load_submission
+from grader.intake.submission import Submission, load_submission, read_bounded
 from grader.intake.tamper import scan_split
 from grader.run.sandbox import Runner, Sandbox
 from grader.run.settle import Settled, limit_hint, settle
 from grader.scorecards import Integrity, Scorecard, SectionScore, SubmissionInfo
 from grader.scoring import score_sections
 from grader.secret import seed_for
+from grader.terminal import safe_name, safe_text, strip_ansi
 
 __all__ = ["grade_submission", "grader_failure"]
 
@@ -41,13 +46,56 @@ def grade_submission(
     """Grade the file at `path`; any student behaviour ends in a Scorecard, never an exception.
 
     `runner` runs the student's code: a warm `Sandbox` shared across a batch, or a fake in
-    tests. Without one, a sandbox is started for this submission alone, hiding `hide`.
+    tests. Without one, a sandbox is started for this submission alone, hiding `hide`. The
+    grader's own work on the file runs under a CPU budget (`grader.budget`): a file that would
+    keep it busy longer gets a grader-failure scorecard instead.
+
+    Raises:
+        SubmissionError: the file cannot be read at all (it vanished, or is a folder).
+        SandboxError: the sandbox itself failed (the machine's fault: grade again).
     """
     started = time.monotonic()
-    submission = load_submission(path)
     student = student or path.stem
+    budget = Budget(config.parent_cpu_s)
+    try:
+        with budget.watch():
+            return _grade(
+                path,
+                assignment=assignment,
+                config=config,
+                student=student,
+                runner=runner,
+                hide=hide,
+                budget=budget,
+                started=started,
+            )
+    except OverBudget:
+        if isinstance(runner, Sandbox):
+            runner.close()  # it may have been stopped half-way through a job: start afresh
+        return grader_failure(
+            path, assignment=assignment, student=student, error=RuntimeError(budget.describe())
+        )
+
+
+def _grade(
+    path: Path,
+    *,
+    assignment: Assignment,
+    config: GraderConfig,
+    student: str,
+    runner: Runner | None,
+    hide: Sequence[Path],
+    budget: Budget,
+    started: float,
+) -> Scorecard:
+    budget.at("reading the file")
+    submission = load_submission(path)
+    budget.at("splitting it into sections")
     split = split_sections(
-        submission, assignment.section_ids, starts={s.id: s.starts for s in assignment.sections}
+        submission,
+        assignment.section_ids,
+        starts={s.id: s.starts for s in assignment.sections},
+        outputs={s.id: s.outputs for s in assignment.sections},
     )
     reason = _not_run_reason(submission, split, assignment)
     if reason:
@@ -55,8 +103,10 @@ def grade_submission(
             assignment, harvests={}, results={}, notes={}, not_run_reason=reason
         )
         return _scorecard(submission, student, assignment, sections, [reason], started=started)
+    budget.at("choosing its inputs")
     code = load_assignment_code(assignment.root)
     inputs = _inputs(code, assignment.name, submission.sha256)
+    budget.at("running it and reading what it sent")
     with _sandbox(runner, assignment=assignment, config=config, hide=hide) as run:
         settled = settle(
             split,
@@ -68,7 +118,9 @@ def grade_submission(
             hint_for=lambda error: limit_hint(error, config) or code.hint_for(error),
             started=started,
         )
+    budget.at("running the checks")
     results = run_checks(assignment, _section_data(split, settled, inputs))
+    budget.at("scoring it")
     errors = settled.errors + [
         f"check {r.check_id} failed inside the grader: {r.internal_error}"
         for r in results.values()
@@ -79,8 +131,9 @@ def grade_submission(
         notes.setdefault(sid, []).extend(extra)
     errors += [f"Before section {assignment.section_ids[0]}: {note}" for note in notes.pop("", [])]
     sections = score_sections(assignment, harvests=settled.harvests, results=results, notes=notes)
+    budget.at("scanning it for tampering")
     integrity = Integrity(leads=scan_split(split), violation=settled.violation)
-    return _scorecard(
+    card = _scorecard(
         submission,
         student,
         assignment,
@@ -88,25 +141,42 @@ def grade_submission(
         errors,
         settled=settled,
         started=started,
-        integrity=integrity or Integrity(),
+        integrity=integrity,
     )
+    budget.check()
+    return card
 
 
 def grader_failure(
-    path: Path, *, assignment: Assignment, student: str, error: Exception
+    path: Path, *, assignment: Assignment, student: str, error: BaseException
 ) -> Scorecard:
-    """The scorecard for a submission the grader itself failed on: nothing run, nothing lost."""
-    submission = load_submission(path)
-    reason = f"Not graded: the grader failed on this submission ({error}). Your instructor will re-run it."
+    """The scorecard for a submission the grader itself failed on: nothing run, nothing lost.
+
+    The file is not parsed again (parsing it may be what failed): only read, within MAX_BYTES,
+    for its sha256.
+    """
+    try:
+        _, _, sha256 = read_bounded(path)
+    except SubmissionError:
+        sha256 = hashlib.sha256(b"").hexdigest()
+    suffix = path.suffix.lower()
+    submission = Submission(
+        path, safe_name(path.name), "py" if suffix == ".py" else "ipynb", sha256, (), (), None
+    )
+    text = safe_text(str(error) or type(error).__name__)[:500]
+    reason = (
+        f"Not graded: the grader failed on this submission ({text}). This is not a judgement "
+        "of the work; it will be graded again."
+    )
     sections = score_sections(assignment, harvests={}, results={}, notes={}, not_run_reason=reason)
     return _scorecard(
         submission,
         student,
         assignment,
         sections,
-        [f"grader failure: {error}"],
+        [f"grader failure: {text}"],
         started=None,
-        grader_failure=str(error),
+        grader_failure=text,
     )
 
 
@@ -117,8 +187,9 @@ def _not_run_reason(submission: Submission, split: Split, assignment: Assignment
         return ""
     return (
         f"Not run: {submission.name} has none of the handout's section headings "
-        f"({', '.join(assignment.section_ids)}). Keep headings like '## 1.1 ...' in the "
-        "notebook's text cells (in a .py file: a comment line '# 1.1 ...')."
+        f"({', '.join(assignment.section_ids)}), nor code that defines the names the handout "
+        "asks for. Keep headings like '## 1.1 ...' in the notebook's text cells (in a .py "
+        "file: a comment line '# 1.1 ...')."
     )
 
 
@@ -177,14 +248,26 @@ def _scorecard(
         submission=SubmissionInfo(submission.name, submission.format, submission.sha256),
         score=sum(s.score for s in sections),
         max_score=assignment.max_score,
-        sections=sections,
-        errors=(*errors, *warnings),
+        sections=tuple(_escaped(s) for s in sections),
+        errors=tuple(safe_text(e) for e in (*errors, *warnings)),
         environment=environment(settled.isolation if settled else "none"),
         graded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=time.monotonic() - started if started is not None else 0.0,
-        output_tail=settled.output if settled else "",
+        output_tail=strip_ansi(settled.output) if settled else "",
         grader_failure=grader_failure,
         integrity=integrity or Integrity(),
+    )
+
+
+def _escaped(section: SectionScore) -> SectionScore:
+    """The section with its feedback safe to show on a terminal: it quotes the student's code,
+    output and exception messages, which may hold escape sequences."""
+    return dataclasses.replace(
+        section,
+        feedback=safe_text(section.feedback),
+        checks=tuple(
+            dataclasses.replace(c, feedback=safe_text(c.feedback)) for c in section.checks
+        ),
     )
 
 

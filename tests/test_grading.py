@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +12,7 @@ import pytest
 
 from grader.assignment import Assignment
 from grader.config import GraderConfig
-from grader.grading import grade_submission
+from grader.grading import grade_submission, grader_failure
 from grader.run.exchange import EndReason, Job
 from grader.run.sandbox import SandboxResult
 from grader.scorecards import render_scorecard, validation_errors
@@ -162,7 +165,7 @@ def test_grading_unparseable_file_gets_all_sections(lab: Assignment, tmp_path: P
 
 def test_grading_file_without_headings_says_how_to_fix(lab: Assignment, tmp_path: Path) -> None:
     plain = tmp_path / "noheadings.py"
-    plain.write_text("import tensorflow as tf\nx = 1\n", encoding="utf-8")
+    plain.write_text("import tensorflow as tf\nanswer = 1\n", encoding="utf-8")
     card = grade_submission(plain, assignment=lab, config=FAST)
     assert {s.status for s in card.sections} == {"not_run"}
     feedback = card.sections[0].feedback
@@ -171,3 +174,74 @@ def test_grading_file_without_headings_says_how_to_fix(lab: Assignment, tmp_path
         in feedback
     )
     assert "'## 1.1 ...'" in feedback
+
+
+class _SpinningRunner:
+    """A fake step of the grader's own work that never ends (a runaway parser, say)."""
+
+    def __call__(self, job: Job, *, section_timeout_s: float, deadline: float) -> SandboxResult:
+        while True:
+            sum(range(1000))
+
+
+def test_grading_runaway_parent_step_becomes_a_grader_failure(
+    tiny: Assignment, tmp_path: Path
+) -> None:
+    config = GraderConfig(section_timeout_s=60, submission_timeout_s=180, parent_cpu_s=0.5)
+    started = time.monotonic()
+    card = grade_submission(
+        DATA / "tiny" / "passes.py", assignment=tiny, config=config, runner=_SpinningRunner()
+    )
+    assert time.monotonic() - started < 30
+    assert card.grader_failure is not None
+    assert (
+        "(running it and reading what it sent) used more than 0.5 s of CPU" in card.grader_failure
+    )
+    assert {s.status for s in card.sections} == {"not_run"}
+    assert "Not graded: the grader failed on this submission" in card.sections[0].feedback
+    assert validation_errors(render_scorecard(card)) == []
+
+
+def test_grader_failure_does_not_parse_the_file_again(lab: Assignment, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.ipynb"
+    path.write_text("[" * 5000, encoding="utf-8")
+    card = grader_failure(path, assignment=lab, student="s", error=RuntimeError("boom\x1b[2J"))
+    assert card.submission.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert card.grader_failure == "boom\\x1b[2J"
+    assert validation_errors(render_scorecard(card)) == []
+
+
+def test_grading_output_tail_is_stored_without_terminal_controls(tiny: Assignment) -> None:
+    result = SandboxResult(
+        events=(
+            {"event": "ready"},
+            {"event": "step", "n": 0},
+            {"event": "done"},
+        ),
+        end="done",
+        last_step=0,
+        exit_code=None,
+        stdout_tail="\x1b[31mred\x1b[0m \x1b]0;owned\x07\rPASS\n",
+        stderr_tail="",
+        duration_s=0.1,
+        isolation="process",
+    )
+    card = grade_submission(
+        DATA / "tiny" / "passes.py", assignment=tiny, config=FAST, runner=_ScriptedRunner([result])
+    )
+    assert card.output_tail == "red \\x1b]0;owned\\x07\\x0dPASS\n"
+
+
+def test_grading_scorecard_stores_feedback_without_terminal_controls(
+    tiny: Assignment, tmp_path: Path
+) -> None:
+    source = tmp_path / "hostile.py"
+    source.write_text(
+        "# 1.1 Squares\ndef square(x):\n    raise RuntimeError('\\x1b]0;pwned\\x07')  # \x1b[2J\n"
+        "# 1.2 Greeting\ngreeting = 'hello'\n",
+        encoding="utf-8",
+    )
+    card = grade_submission(source, assignment=tiny, config=FAST)
+    stored = json.dumps(render_scorecard(card), ensure_ascii=False)
+    assert "\x1b" not in stored
+    assert "\\\\x1b]0;pwned\\\\x07" in stored

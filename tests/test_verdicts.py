@@ -63,8 +63,26 @@ def test_verdicts_agree_with_ta_on_95_percent_of_sections(
         "passes_all_plain.py",
         "passes_all_colab_habits.ipynb",
         "passes_all_colab_export.py",
+        "passes_all_banner_headings.py",
+        "passes_all_no_markdown.ipynb",
+        "passes_all_html_headings.ipynb",
+        "passes_all_typo_headings.py",
+        "passes_all_capture_cells.ipynb",
+        "passes_all_colored_output.py",
     ],
-    ids=["notebook", "percent", "plain", "colab-habits", "colab-export"],
+    ids=[
+        "notebook",
+        "percent",
+        "plain",
+        "colab-habits",
+        "colab-export",
+        "banner-headings",
+        "no-markdown",
+        "html-headings",
+        "typo-headings",
+        "capture-cells",
+        "colored-output",
+    ],
 )
 def test_verdicts_correct_work_in_every_format_scores_full(
     graded_submissions: dict[str, Card], name: str
@@ -127,3 +145,50 @@ def test_verdicts_common_mistakes_are_named(
 def test_verdicts_examples_match_their_ta_verdicts(graded_examples: dict[str, Card]) -> None:
     assert _disagreements(graded_examples, _verdicts(EXAMPLES)) == []
     assert graded_examples["correct_work.py"]["score"] == 100
+
+
+@pytest.mark.parametrize(
+    ("name", "located"),
+    [
+        ("passes_all_no_markdown.ipynb", "1.1, 1.2, 1.3.1, 1.3.2, 1.3.3, 1.4"),
+        ("fails_1_3_1_no_markdown_bias_unused.ipynb", "1.1, 1.2, 1.3.1, 1.3.2, 1.3.3, 1.4"),
+        ("passes_all_typo_headings.py", "1.1, 1.2, 1.3.1"),
+    ],
+    ids=["no-markdown", "no-markdown-failing", "typo-headings"],
+)
+def test_verdicts_sections_located_by_their_names_say_so_once(
+    graded_submissions: dict[str, Card], name: str, located: str
+) -> None:
+    card = graded_submissions[name]
+    notes = [s["feedback"] for s in card["sections"] if "located by the names" in s["feedback"]]
+    assert len(notes) == 1
+    assert f"No heading was found for sections {located}, so they were located" in notes[0]
+    assert not any("none of the handout's section headings" in e for e in card["errors"])
+
+
+def test_verdicts_failing_located_section_points_at_its_bug(
+    graded_submissions: dict[str, Card],
+) -> None:
+    card = graded_submissions["fails_1_3_1_no_markdown_bias_unused.ipynb"]
+    checks = {c["id"]: c for s in card["sections"] for c in s["checks"]}
+    assert "the bias b is not used" in checks["1.3.1/output"]["feedback"]
+
+
+def test_verdicts_capture_cells_say_their_body_ran(graded_submissions: dict[str, Card]) -> None:
+    card = graded_submissions["passes_all_capture_cells.ipynb"]
+    feedback = {s["id"]: s["feedback"] for s in card["sections"]}
+    assert (
+        "`%%capture training_log` at cell 27: that line was removed and the code under it ran"
+        in feedback["1.4"]
+    )
+    assert "skipped" not in feedback["1.4"]
+
+
+def test_verdicts_output_tail_keeps_no_terminal_controls(
+    graded_submissions: dict[str, Card],
+) -> None:
+    tail = graded_submissions["passes_all_colored_output.py"]["output_tail"]
+    assert "\x1b" not in tail
+    assert "\r" not in tail
+    assert "[ok] 0-d tensors" in tail  # the colours are gone, the text stays
+    assert "\\x0d[#####-----] step 250" in tail  # the redraws are visible, not obeyed

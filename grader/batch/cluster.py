@@ -20,6 +20,7 @@ from grader.atomic import write_json
 from grader.batch.local import OnResult, OnSkipped, already_graded, report_kept
 from grader.config import GraderConfig
 from grader.errors import GraderError
+from grader.grading import grader_failure
 from grader.intake.files import Found
 from grader.run.sandbox import Sandbox
 from grader.scorecards import Scorecard, render_scorecard, scorecard_from_document
@@ -72,7 +73,8 @@ def grade_batch_on_cluster(
     """Send every submission to the cluster at `scheduler`; write each scorecard as it returns.
 
     With `resume`, a submission whose scorecard in `out` was made from the same file is not sent
-    (its scorecard goes to `on_skipped` when given, as in `grade_batch`).
+    (its scorecard goes to `on_skipped` when given, as in `grade_batch`). A submission the
+    cluster fails on gets a grader-failure scorecard; the batch goes on.
     """
     try:
         from distributed import Client, as_completed
@@ -108,10 +110,20 @@ def grade_batch_on_cluster(
             futures[future] = n
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             n = futures[future]
-            document = dict(future.result())
+            try:
+                document = dict(future.result())
+                card = scorecard_from_document(document)  # validated before it is written
+            except Exception as exc:  # the worker failed on this one file: not the batch
+                failure = grader_failure(
+                    found[n].path,
+                    assignment=assignment,
+                    student=found[n].student,
+                    error=RuntimeError(f"{type(exc).__name__}: {exc}"),
+                )
+                document = render_scorecard(failure)
             if found[n].late:
                 document["late"] = True
-            card = scorecard_from_document(document)  # validated before it is written
+            card = scorecard_from_document(document)
             write_json(out / f"{found[n].student}.json", document)
             cards[n] = card
             if on_result is not None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -16,6 +16,7 @@ from grader.config import GraderConfig
 from grader.errors import GraderError, SandboxError
 from grader.grading import grade_submission, grader_failure
 from grader.intake.files import Found
+from grader.intake.submission import read_bounded
 from grader.run.sandbox import Sandbox
 from grader.scorecards import Scorecard, load_scorecard, write_scorecard
 
@@ -95,7 +96,8 @@ def grade_batch(
     Each submission runs in a fresh child of a warm sandbox, so results do not depend on which
     worker graded it or what it graded before. With `resume`, a submission whose scorecard in
     `out` was made from the same file (same sha256) is not graded again: those scorecards go to
-    `on_skipped` when given, else to `on_result` one by one.
+    `on_skipped` when given, else to `on_result` one by one. On Ctrl-C, a submission being
+    graded gets no scorecard: `resume` grades it again.
     """
     cards = already_graded(found, out) if resume else {}
     report_kept(cards, found, on_result=on_result, on_skipped=on_skipped)
@@ -130,7 +132,7 @@ def report_kept(
     """Tell the caller about the scorecards `resume` kept (all at once to `on_skipped`)."""
     if on_skipped is not None:
         if cards:
-            on_skipped([cards[n] for n in sorted(cards)])
+            _quietly(on_skipped, [cards[n] for n in sorted(cards)])
         return
     for n in sorted(cards):
         if on_result is not None:
@@ -146,7 +148,14 @@ def _record(
 ) -> None:
     cards[n] = card
     if on_result is not None:
-        on_result(len(cards), found[n], card)
+        _quietly(on_result, len(cards), found[n], card)
+
+
+def _quietly(show: Callable[..., None], *args: object) -> None:
+    """Show progress; a terminal that went away (a closed pipe) must not stop the batch."""
+    # BrokenPipeError; writing to a closed stream, or one that cannot encode what is shown.
+    with contextlib.suppress(OSError, ValueError):
+        show(*args)
 
 
 def _grade_all(
@@ -188,7 +197,11 @@ def _grade_all(
 def _grade_one(
     item: Found, sandbox: Sandbox, *, assignment: Assignment, config: GraderConfig, out: Path
 ) -> Scorecard:
-    """Grade one submission and write its scorecard; a grader failure becomes its scorecard."""
+    """Grade one submission and write its scorecard; a grader failure becomes its scorecard.
+
+    After Ctrl-C (the sandbox was stopped) nothing is written: whatever the interrupted run
+    produced ("the Python process stopped answering") is not this submission's result.
+    """
     card: Scorecard | None = None
     for attempt in (1, 2):
         try:
@@ -209,6 +222,8 @@ def _grade_one(
                     item.path, assignment=assignment, student=item.student, error=exc
                 )
         except Exception as exc:  # a grader bug on one file must not cost the whole batch
+            if sandbox.stopped:
+                raise SandboxError("grading was interrupted") from exc
             card = grader_failure(
                 item.path,
                 assignment=assignment,
@@ -217,6 +232,8 @@ def _grade_one(
             )
             break
     assert card is not None
+    if sandbox.stopped:  # stopped while this ran: its result may come from the kill
+        raise SandboxError("grading was interrupted")
     if item.late:
         card = dataclasses.replace(card, late=True)
     write_scorecard(out / f"{item.student}.json", card)
@@ -231,7 +248,10 @@ def _previous_card(path: Path, submission: Path) -> Scorecard | None:
         card = load_scorecard(path)
     except GraderError:
         return None
-    digest = hashlib.sha256(submission.read_bytes()).hexdigest()
+    try:
+        _, _, digest = read_bounded(submission)
+    except GraderError:
+        return None
     if card.submission.sha256 != digest or card.grader_failure is not None:
         return None
     return card

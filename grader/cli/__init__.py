@@ -20,6 +20,7 @@ from grader.cli.lms import GradescopeBundleCommand, GradescopeCommand
 from grader.cli.options import EXIT_INTERRUPTED, EXIT_USAGE
 from grader.cli.regrade import DiffCommand
 from grader.errors import GraderError
+from grader.terminal import safe_text
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -55,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {c.name: c for c in COMMANDS}
     try:
         return commands[args.command].run(args)
-    except GraderError as exc:
-        print(f"grade.py {args.command}: {exc}", file=sys.stderr)
+    except GraderError as exc:  # its message may quote a file name or a student's output
+        print(f"grade.py {args.command}: {safe_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"grade.py {args.command}: interrupted", file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -23,15 +22,19 @@ from grader.cli.options import (
     positive_int,
 )
 from grader.cli.results import print_warnings
-from grader.errors import SubmissionError
-from grader.exports.student_report import render_student_report
+from grader.errors import GraderError, SubmissionError
+from grader.exports.student_report import (
+    render_student_report,
+    render_student_view,
+    student_view_errors,
+)
 from grader.exports.summary import render_summary_csv
-from grader.grading import grade_submission
+from grader.grading import grade_submission, grader_failure
 from grader.intake.files import extract_zip, find_submissions
 from grader.intake.names import safe_id
 from grader.intake.submission import find_format
-from grader.scorecards import render_scorecard
 from grader.scoring import visible_passed
+from grader.terminal import json_for_terminal, safe_name
 
 __all__ = ["BatchCommand", "CheckCommand"]
 
@@ -51,7 +54,10 @@ class CheckCommand:
         )
         parser.add_argument("submission", type=Path, help="a .ipynb notebook or .py script")
         parser.add_argument(
-            "--json", action="store_true", help="print the scorecard as JSON instead"
+            "--json",
+            action="store_true",
+            help="print the student view of the scorecard as JSON instead (visible checks in "
+            "full, hidden checks as counts; see grader/student_view.schema.json)",
         )
         add_common(parser)
 
@@ -60,16 +66,29 @@ class CheckCommand:
         path: Path = args.submission
         find_format(path)
         if not path.is_file():
-            raise SubmissionError(f"{path}: no such file; give the path to your .ipynb or .py file")
-        card = grade_submission(
-            path,
-            assignment=assignment,
-            config=config_from_args(args, assignment),
-            student=safe_id(path.stem),
-            hide=assignment.trusted_paths(),
-        )
+            raise SubmissionError(
+                f"{safe_name(str(path))}: no such file; give the path to your .ipynb or .py file"
+            )
+        student = safe_id(path.stem)
+        try:
+            card = grade_submission(
+                path,
+                assignment=assignment,
+                config=config_from_args(args, assignment),
+                student=student,
+                hide=assignment.trusted_paths(),
+            )
+        except GraderError:
+            raise  # the file cannot be read, or the isolation asked for cannot be had: one line
+        except Exception as exc:  # the grader failed on this file: a report still says so
+            error = RuntimeError(f"{type(exc).__name__}: {exc}")
+            card = grader_failure(path, assignment=assignment, student=student, error=error)
         if args.json:
-            print(json.dumps(render_scorecard(card), indent=2, ensure_ascii=False))
+            view = render_student_view(card)
+            problems = student_view_errors(view)
+            if problems:  # a grader bug, never the student's doing: fail loudly
+                raise ValueError(f"the student view breaks its schema: {problems[:3]}")
+            print(json_for_terminal(view))
         else:
             print(render_student_report(card, title=assignment.title), end="")
         return EXIT_OK if visible_passed(card.sections) else EXIT_CHECKS_FAILED
@@ -121,7 +140,7 @@ class BatchCommand:
                 "submission each (start more with `dask worker --nworkers N`)"
             )
         if not source.exists():
-            raise SubmissionError(f"{source}: no such folder or zip file")
+            raise SubmissionError(f"{safe_name(str(source))}: no such folder or zip file")
         config = config_from_args(args, assignment)
         policy = load_policy(out)  # a broken overrides.toml stops the batch before it starts
         with tempfile.TemporaryDirectory(prefix="grader-batch-") as tmp:
@@ -130,10 +149,14 @@ class BatchCommand:
             elif source.is_dir():
                 root = source
             else:
-                raise SubmissionError(f"{source}: expected a folder or a .zip of submissions")
+                raise SubmissionError(
+                    f"{safe_name(str(source))}: expected a folder or a .zip of submissions"
+                )
             found = find_submissions(root)
             if not found:
-                raise SubmissionError(f"{source}: no .ipynb or .py submissions found")
+                raise SubmissionError(
+                    f"{safe_name(str(source))}: no .ipynb or .py submissions found"
+                )
             out.mkdir(parents=True, exist_ok=True)
             hide = [root, out.resolve(), *assignment.trusted_paths()]
             from grader.batch.progress import BatchProgress  # rich: only batches draw progress

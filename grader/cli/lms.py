@@ -24,9 +24,10 @@ from grader.exports.gradescope import (
     results_validation_errors,
 )
 from grader.exports.gradescope_bundle import build_bundle
-from grader.grading import grade_submission
+from grader.grading import grade_submission, grader_failure
 from grader.intake.files import choose_submission
 from grader.intake.names import safe_id
+from grader.terminal import safe_name, safe_text
 
 __all__ = ["GradescopeBundleCommand", "GradescopeCommand"]
 
@@ -85,17 +86,21 @@ class GradescopeCommand:
             write_json(
                 results, render_failure_results(str(exc), execution_time=time.monotonic() - started)
             )
-            print(f"grade.py gradescope: {exc} (results.json says so)", file=sys.stderr)
+            print(
+                f"grade.py gradescope: {safe_text(str(exc))} (results.json says so)",
+                file=sys.stderr,
+            )
             return EXIT_OK
         # The student's process must not see the checks (their feedback is theirs to keep
         # hidden), the unseen inputs, the reference, or the results file it could forge.
         hide = [results.parent.resolve(), *assignment.trusted_paths()]
+        student = safe_id(chosen.path.stem)
         try:
             card = grade_submission(
                 chosen.path,
                 assignment=assignment,
                 config=config_from_args(args, assignment),
-                student=safe_id(chosen.path.stem),
+                student=student,
                 hide=hide,
             )
         except IsolationError as exc:  # fail closed, and say so where the instructor looks
@@ -104,11 +109,16 @@ class GradescopeCommand:
                 results, render_failure_results(message, execution_time=time.monotonic() - started)
             )
             raise
+        except Exception as exc:  # whatever failed, Gradescope must get a results.json
+            failure = RuntimeError(f"{type(exc).__name__}: {exc}")
+            card = grader_failure(
+                chosen.path, assignment=assignment, student=student, error=failure
+            )
         notes = []
         if chosen.ignored:
-            others = ", ".join(p.name for p in chosen.ignored[:5])
+            others = ", ".join(safe_name(p.name) for p in chosen.ignored[:5])
             notes.append(
-                f"Graded {chosen.path.name}; also found {others}, which were not graded. "
+                f"Graded {safe_name(chosen.path.name)}; also found {others}, which were not graded. "
                 "Submit only your notebook."
             )
         document = render_results(
@@ -124,9 +134,9 @@ class GradescopeCommand:
             for check in section.checks:
                 print(f"  {check.status:<8} {check.id} ({check.visibility})")
         for error in card.errors:
-            print(f"  note: {error}")
+            print(f"  note: {safe_text(error)}")
         if card.output_tail:
-            print("--- output of the student's code (tail) ---\n" + card.output_tail)
+            print("--- output of the student's code (tail) ---\n" + safe_text(card.output_tail))
         return EXIT_OK
 
 

@@ -1,11 +1,28 @@
-"""Render a scorecard as the report a student reads at a glance. Hidden checks stay hidden."""
+"""What a student sees of a scorecard: the report, or the same as a JSON "student view".
+
+Hidden checks stay hidden in both: they are counted, with the points they are worth, and nothing
+else (no id, title, feedback, status or score), and section statuses and scores count visible
+checks only. Every string is escaped for the terminal it is printed on.
+"""
 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
-from grader.scorecards import Scorecard
+from grader.schemas import schema_errors
+from grader.scorecards import SCHEMA_VERSION, Scorecard, points
 from grader.scoring import visible_status
+from grader.terminal import safe_text
+
+STUDENT_VIEW_SCHEMA = Path(__file__).resolve().parent.parent / "student_view.schema.json"
+
+__all__ = [
+    "STUDENT_VIEW_SCHEMA",
+    "render_student_report",
+    "render_student_view",
+    "student_view_errors",
+]
 
 _MARK = {
     "passed": "PASS",
@@ -72,4 +89,73 @@ def render_student_report(card: Scorecard, *, title: str, width: int = 96) -> st
         lines.append("")
         for error in card.errors:
             lines.extend(textwrap.wrap(f"Note: {error}", width, subsequent_indent="  "))
-    return "\n".join(lines) + "\n"
+    return safe_text("\n".join(lines) + "\n")
+
+
+def render_student_view(card: Scorecard) -> dict[str, object]:
+    """The scorecard as its student may see it (`check --json`); see student_view.schema.json."""
+    visible = [c for s in card.sections for c in s.checks if c.visibility == "visible"]
+    hidden = [c for s in card.sections for c in s.checks if c.visibility == "hidden"]
+    document: dict[str, object] = {
+        "view": "student",
+        "schema_version": SCHEMA_VERSION,
+        "assignment": card.assignment,
+        "student": card.student,
+        "submission": {
+            "path": card.submission.path,
+            "format": card.submission.format,
+            "sha256": card.submission.sha256,
+        },
+        "visible": {
+            "score": points(sum(c.score for c in visible)),
+            "max_score": points(sum(c.max_score for c in visible)),
+            "checks": len(visible),
+            "passed": sum(c.status == "passed" for c in visible),
+        },
+        "hidden": {"checks": len(hidden), "max_score": points(sum(c.max_score for c in hidden))},
+        "sections": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "status": visible_status(s),
+                "score": points(sum(c.score for c in s.checks if c.visibility == "visible")),
+                "max_score": points(
+                    sum(c.max_score for c in s.checks if c.visibility == "visible")
+                ),
+                "feedback": s.feedback,
+                "checks": [
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "score": points(c.score),
+                        "max_score": points(c.max_score),
+                        "status": c.status,
+                        "feedback": c.feedback,
+                    }
+                    for c in s.checks
+                    if c.visibility == "visible"
+                ],
+                "hidden": {
+                    "checks": sum(c.visibility == "hidden" for c in s.checks),
+                    "max_score": points(
+                        sum(c.max_score for c in s.checks if c.visibility == "hidden")
+                    ),
+                },
+            }
+            for s in card.sections
+        ],
+        "errors": list(card.errors),
+        "environment": dict(card.environment),
+        "graded_at": card.graded_at,
+        "duration_s": round(card.duration_s, 3),
+        "output_tail": card.output_tail,
+        "late": card.late,
+    }
+    if card.grader_failure is not None:
+        document["grader_failure"] = card.grader_failure
+    return document
+
+
+def student_view_errors(document: object) -> list[str]:
+    """Every way `document` breaks the student view's schema."""
+    return schema_errors(STUDENT_VIEW_SCHEMA, document)

@@ -10,12 +10,22 @@ from pathlib import Path
 from typing import Literal
 
 from grader.errors import SubmissionError
+from grader.terminal import safe_name
 
 Format = Literal["ipynb", "py"]
 CellKind = Literal["code", "markdown"]
 
 SUFFIXES: dict[str, Format] = {".ipynb": "ipynb", ".py": "py"}
+# What the trusted parent reads of one submission. Every later step (splitting, tokenizing,
+# compiling, locating sections) is linear in these, so they bound its time and memory too.
 MAX_BYTES = 20 * 1024 * 1024  # a lab notebook with plots is well under this; more is not a notebook
+MAX_JSON_ITEMS = 500_000  # brackets, braces and commas: a notebook has a few thousand
+MAX_CELLS = 5_000  # a long lab notebook has a few hundred
+# All code cells together: a lab's code is a few KiB. Compiling costs up to ~300 bytes of memory
+# per character of code (the student process compiles it again), so this bounds that too.
+MAX_CODE_CHARS = 256 * 1024
+_MAX_NBFORMAT_CHARS = 2 * 1024 * 1024  # an nbformat 3 notebook larger than this is read leniently
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON's "\ud83d" alone: not text, cannot be UTF-8
 
 _PERCENT = re.compile(r"^# ?%%(?!%)(?P<rest>.*)$")
 
@@ -36,7 +46,7 @@ class Submission:
     """A submission as read from disk; `cells` is empty when `problem` says why it could not load."""
 
     path: Path
-    name: str  # the file name as given, for `submission.path` in the scorecard
+    name: str  # the file name as given, control characters escaped (`submission.path`)
     format: Format
     sha256: str
     cells: tuple[Cell, ...]
@@ -55,19 +65,17 @@ def find_format(path: Path) -> Format:
 
 
 def load_submission(path: Path) -> Submission:
-    """Read `path` into cells; a file that cannot be parsed still loads, with `problem` set."""
+    """Read `path` into cells; a file that cannot be parsed still loads, with `problem` set.
+
+    Whatever the file holds, this returns (or raises SubmissionError) in time linear in at most
+    MAX_BYTES of it.
+    """
     fmt = find_format(path)
-    try:
-        size = path.stat().st_size
-        data = b"" if size > MAX_BYTES else path.read_bytes()
-    except FileNotFoundError:
-        raise SubmissionError(f"{path}: no such file; check the path") from None
-    except OSError as exc:
-        raise SubmissionError(f"{path}: cannot read the file ({exc.strerror})") from None
-    sha = hashlib.sha256(data).hexdigest() if size <= MAX_BYTES else _sha256_file(path)
+    name = safe_name(path.name)
+    data, size, sha = read_bounded(path)
 
     def failed(problem: str, warnings: tuple[str, ...] = ()) -> Submission:
-        return Submission(path, path.name, fmt, sha, (), warnings, problem)
+        return Submission(path, name, fmt, sha, (), warnings, problem)
 
     if size > MAX_BYTES:
         return failed(
@@ -85,9 +93,52 @@ def load_submission(path: Path) -> Submission:
         cells, problem = _read_notebook(text)
     else:
         cells, problem = _read_script(text), None
+    problem = problem or _too_large(cells)
     if problem:
         return failed(problem, warnings)
-    return Submission(path, path.name, fmt, sha, cells, warnings, None)
+    return Submission(path, name, fmt, sha, cells, warnings, None)
+
+
+def read_bounded(path: Path) -> tuple[bytes, int, str]:
+    """(the file's bytes, or b"" when over MAX_BYTES; its size; its sha256), reading it once.
+
+    Never reads more than MAX_BYTES into memory, even from a file that grows while it is read.
+    """
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+            if len(data) <= MAX_BYTES:
+                return data, len(data), hashlib.sha256(data).hexdigest()
+            digest = hashlib.sha256(data)
+            size = len(data)
+            del data
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+            return b"", size, digest.hexdigest()
+    except FileNotFoundError:
+        raise SubmissionError(f"{safe_name(str(path))}: no such file; check the path") from None
+    except OSError as exc:
+        raise SubmissionError(
+            f"{safe_name(str(path))}: cannot read the file ({exc.strerror})"
+        ) from None
+
+
+def _too_large(cells: tuple[Cell, ...]) -> str | None:
+    """Why the file's cells are more than the grader reads, or None."""
+    if len(cells) > MAX_CELLS:
+        return (
+            f"the file has {len(cells)} cells, more than the {MAX_CELLS} the grader reads; "
+            "submit the notebook you worked in"
+        )
+    code = sum(len(c.source) for c in cells if c.kind == "code")
+    if code > MAX_CODE_CHARS:
+        return (
+            f"the code cells hold {code // 1024} KiB of code, more than the "
+            f"{MAX_CODE_CHARS // 1024} KiB the grader reads (a lab's code is a few KiB); remove "
+            "pasted data or output from the code and submit again"
+        )
+    return None
 
 
 def decode_text(data: bytes) -> tuple[str | None, tuple[str, ...]]:
@@ -109,21 +160,29 @@ def decode_text(data: bytes) -> tuple[str | None, tuple[str, ...]]:
         return data.decode("cp1252", errors="replace"), (warning,)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_notebook(text: str) -> tuple[tuple[Cell, ...], str | None]:
+    items = text.count("[") + text.count("{") + text.count(",")
+    if items > MAX_JSON_ITEMS:  # checked before parsing: each item costs the parser memory
+        return (), (
+            f"the notebook holds about {items} JSON items, more than the {MAX_JSON_ITEMS} the "
+            "grader reads; clear the notebook's outputs (Edit > Clear All Outputs) and submit again"
+        )
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         return (), (
             f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "it may be truncated. Open it in Jupyter, save it, and submit again"
+        )
+    except RecursionError:
+        return (), (
+            "the notebook's JSON is nested more deeply than any notebook Jupyter writes (its "
+            "metadata or outputs were edited); open it in Jupyter, save it, and submit again"
+        )
+    except (ValueError, MemoryError) as exc:  # e.g. an integer of 5,000 digits
+        return (), (
+            f"the notebook cannot be read as JSON ({str(exc)[:100]}); open it in Jupyter, save "
+            "it, and submit again"
         )
     if not isinstance(raw, dict):
         return (
@@ -135,12 +194,14 @@ def _read_notebook(text: str) -> tuple[tuple[Cell, ...], str | None]:
         # nbformat 4 cells are read as they are: the cell type and source are all the grader
         # needs. (Without a version, nbformat would assume v1 and drop every cell's code.)
         return _cells_from([(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)])
+    if len(text) > _MAX_NBFORMAT_CHARS:  # nbformat validates with jsonschema: slow on big files
+        return _cells_from([(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)])
     import nbformat  # only for old notebooks: it converts nbformat 3 (worksheets) to 4
 
     try:
         nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in nb.cells]
-    except Exception:  # nbformat raises many types for odd notebooks; fall back to a lenient read
+    except Exception:  # nbformat raises many types (RecursionError too) for odd notebooks
         raw_cells = [(c.get("cell_type"), c.get("source", "")) for c in _lenient_cells(raw)]
     return _cells_from(raw_cells)
 
@@ -154,6 +215,7 @@ def _cells_from(raw_cells: list[tuple[object, object]]) -> tuple[tuple[Cell, ...
             source = "".join(s for s in source if isinstance(s, str))
         if not isinstance(source, str):
             source = ""
+        source = _SURROGATE.sub("\ufffd", source)
         cell_kind: CellKind = "code" if kind == "code" else "markdown"
         cells.append(Cell(cell_kind, source, i, 1, f"cell {i}"))
     return tuple(cells), None

@@ -173,17 +173,24 @@ def decode_error(raw: object, *, locate: Locator) -> StudentError:
     )
 
 
-_TF_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
-_TF_OP = re.compile(r"\s*\[Op:(\w+)\](?: name: )?")
+# Bounded quantifiers and a start that cannot slide through a run of spaces keep both patterns
+# linear in the length of the message: a forged message of any size costs microseconds per KiB.
+_TF_NODE = re.compile(r"\{\{function_node [^{}]{0,400}\}\}[ \t]{0,40}")
+_TF_OP = re.compile(r"(?<![ \t])[ \t]{0,40}\[Op:(\w{1,100})\](?: name: )?")
+MAX_MESSAGE_CHARS = 2000  # what a student reads of one exception message
+_MESSAGE_SCAN_CHARS = 8 * MAX_MESSAGE_CHARS  # what is cleaned: enough to drop TF's noise first
 
 
 def clean_message(message: str) -> str:
-    """An exception message as a student should read it: no terminal colours, no TF internals."""
-    text = _TF_NODE.sub("", strip_ansi(message))
+    """An exception message as a student should read it: no terminal colours, no TF internals.
+
+    Only the start of a huge message is read (the student sees at most MAX_MESSAGE_CHARS).
+    """
+    text = _TF_NODE.sub("", strip_ansi(message[:_MESSAGE_SCAN_CHARS]))
     text = _TF_OP.sub(r" (in TensorFlow's \1)", text)
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     keep = [line for line in lines if not line.lstrip().startswith(("Arguments received by", "•"))]
-    return "\n".join(keep)[:2000]
+    return "\n".join(keep)[:MAX_MESSAGE_CHARS]
 
 
 def _decode_array(spec: object) -> np.ndarray:

@@ -8,6 +8,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.support import DATA, ROOT, TINY_DIR, run_grade
 
@@ -123,3 +126,130 @@ def test_batch_workers_give_identical_scorecards(tmp_path: Path) -> None:
             for p in out.glob("*.json")
         }
     assert cards["1"] == cards["3"]
+
+
+def _slow_copies(folder: Path, count: int) -> None:
+    """`count` submissions that sleep in each section, so some are always in flight (an
+    interrupt in the last section used to leave a "Crashed" scorecard behind)."""
+    folder.mkdir()
+    samples = ("passes.py", "hardcoded.py", "raises.py")
+    for n in range(count):
+        text = (DATA / "tiny" / samples[n % 3]).read_text(encoding="utf-8")
+        text = text.replace("# 1.2 Greeting", "import time\ntime.sleep(0.2)\n\n# 1.2 Greeting")
+        (folder / f"student{n}.py").write_text(text + "time.sleep(1.2)\n", encoding="utf-8")
+
+
+def _verdict(card: dict[str, Any]) -> tuple[object, ...]:
+    return (
+        card["score"],
+        card.get("grader_failure"),
+        tuple((s["id"], s["status"], s["score"], s["feedback"]) for s in card["sections"]),
+    )
+
+
+def _verdicts(out: Path) -> dict[str, tuple[object, ...]]:
+    return {p.name: _verdict(json.loads(p.read_text())) for p in out.glob("*.json")}
+
+
+@pytest.mark.slow
+def test_batch_ctrl_c_leaves_only_true_scorecards_and_resume_completes(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    _slow_copies(inputs, 6)
+    batch: list[str | Path] = ["batch", inputs, "--workers", "2", *TINY]
+    clean_out = tmp_path / "clean"
+    assert run_grade(*batch, "--out", clean_out, "--quiet").returncode == 0
+    clean = _verdicts(clean_out)
+    assert len(clean) == 6
+    # Interrupt while the first submissions run, after the first scorecard, after the third.
+    for moment, cards_before in enumerate((0, 1, 3)):
+        out = tmp_path / f"out{moment}"
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "grade.py"), *map(str, batch), "--out", str(out), "--quiet"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                written = len(list(out.glob("*.json"))) if out.is_dir() else 0
+                in_flight = len(_descendants(proc.pid)) >= 4  # two zygotes and their children
+                if written >= cards_before and in_flight:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.3)  # into the middle of a run
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 130, stderr
+        left = _verdicts(out)
+        assert len(left) < 6, f"moment {moment}: the batch finished before the interrupt"
+        assert {name: left[name] for name in left} == {name: clean[name] for name in left}
+        resumed = run_grade(*batch, "--out", out, "--resume")
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"skipped {len(left)} already graded" in resumed.stderr
+        assert _verdicts(out) == clean
+
+
+def _cheapest_attacks(folder: Path) -> None:
+    """The cheapest files an attacker can send the trusted parent (issue 9), one of each."""
+    folder.mkdir()
+    code = "# 1.1 Squares\ndef square(x):\n    return x * x\n# 1.2 Greeting\ngreeting = 'hello'\n"
+
+    def notebook(*, metadata: str = "{}", cells: str | None = None) -> str:
+        cells = cells or json.dumps([{"cell_type": "code", "source": code}])
+        return f'{{"nbformat": 4, "nbformat_minor": 5, "metadata": {metadata}, "cells": {cells}}}'
+
+    files = {
+        "heading_of_spaces.py": "#" + " " * 200_000 + "\n" + code,
+        "markdown_heading_of_spaces.ipynb": notebook(
+            cells=json.dumps(
+                [
+                    {"cell_type": "markdown", "source": "#" + " " * 200_000},
+                    {"cell_type": "code", "source": code},
+                ]
+            )
+        ),
+        "metadata_5000_deep.ipynb": notebook(metadata="[" * 5000 + "]" * 5000),
+        "integer_of_5000_digits.ipynb": notebook(metadata='{"n": ' + "9" * 5000 + "}"),
+        "million_lists.ipynb": notebook(metadata="[" + "[]," * 1_000_000 + "[]]"),
+        "huge_cell.ipynb": notebook(
+            cells=json.dumps([{"cell_type": "code", "source": code + "x = 1\n" * 400_000}])
+        ),
+        "twenty_thousand_headings.py": "# 1.1 Squares\n# 1.2 Greeting\n" * 9_000 + code,
+        "deep_expression.py": code + "z = " + "+".join(["1"] * 100_000) + "\n",
+        "forged_message.py": code.replace(
+            "return x * x", "raise ValueError(' ' * 1_000_000 + '{{function_node ' * 60_000)"
+        ),
+        "escapes_\x1b]0;pwned\x07.py": code,
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_batch_attackers_cheapest_files_each_get_a_scorecard_quickly(tmp_path: Path) -> None:
+    _cheapest_attacks(tmp_path / "in")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = run_grade("batch", tmp_path / "in", "--out", out, "--workers", "2", *TINY)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "\x1b" not in result.stderr
+    cards = {
+        c["submission"]["path"]: c for c in map(json.loads, map(Path.read_text, out.glob("*.json")))
+    }
+    assert len(cards) == 10
+    assert elapsed < 180  # hours of backtracking, or a crash of the whole batch, before
+    assert all(c.get("grader_failure") is None for c in cards.values())
+    assert {s["status"] for s in cards["metadata_5000_deep.ipynb"]["sections"]} == {"not_run"}
+    assert "nested more deeply" in cards["metadata_5000_deep.ipynb"]["sections"][0]["feedback"]
+    assert "KiB of code" in cards["huge_cell.ipynb"]["sections"][0]["feedback"]
+    assert cards["heading_of_spaces.py"]["score"] == 10
+    # Past 50 cuts a cell, the rest stays in one section: 1.2 is still graded.
+    assert cards["twenty_thousand_headings.py"]["sections"][1]["status"] == "passed"
+    forged = cards["forged_message.py"]["sections"][0]["checks"][0]["feedback"]
+    assert forged.startswith("calling square") or "ValueError" in forged
+    assert len(forged) < 3000
+    assert cards["escapes_\\x1b]0;pwned\\x07.py"]["score"] == 10

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from grader.exports.student_report import student_view_errors
 from grader.scorecards import validation_errors
 from tests.support import DATA, ROOT, TINY_DIR, run_grade
 
@@ -33,11 +36,66 @@ def test_cli_top_level_help_documents_exit_codes() -> None:
 def test_cli_check_reference_json_full_marks() -> None:
     result = run_grade("check", ROOT / "reference/lab1-part1/solution.ipynb", "--json")
     assert result.returncode == 0, result.stderr
-    card = json.loads(result.stdout)
-    assert validation_errors(card) == []
-    assert card["score"] == card["max_score"] == 100
-    assert [s["id"] for s in card["sections"]] == ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
-    assert card["submission"]["path"] == "solution.ipynb"
+    view = json.loads(result.stdout)
+    assert student_view_errors(view) == []
+    assert view["visible"]["score"] == view["visible"]["max_score"] == 66
+    assert view["hidden"] == {"checks": 7, "max_score": 34}
+    assert [s["id"] for s in view["sections"]] == ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4"]
+    assert view["submission"]["path"] == "solution.ipynb"
+
+
+def test_cli_check_json_is_the_student_view_without_hidden_checks() -> None:
+    result = run_grade("check", DATA / "tiny" / "hardcoded.py", "--json", *TINY)
+    assert result.returncode == 1  # a visible check failed
+    view = json.loads(result.stdout)
+    assert student_view_errors(view) == []
+    assert view["view"] == "student"
+    assert view["visible"] == {"score": 3, "max_score": 8, "checks": 2, "passed": 1}
+    assert view["hidden"] == {"checks": 1, "max_score": 2}
+    squares = view["sections"][0]
+    assert [c["id"] for c in squares["checks"]] == ["1.1/square"]
+    assert squares["hidden"] == {"checks": 1, "max_score": 2}
+    assert (squares["score"], squares["max_score"], squares["status"]) == (3, 3, "passed")
+    assert "square-unseen" not in result.stdout
+    assert "works on other numbers" not in result.stdout  # the hidden check's title
+
+
+def test_cli_check_report_and_json_escape_terminal_controls(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.py"
+    hostile.write_text(
+        "# 1.1 Squares\ndef square(x):\n    raise RuntimeError('\\x1b]0;pwned\\x07\\x9b2J\\rPASS')\n"
+        "print('\\x1b[2J\\x1b[Hall good')\n# 1.2 Greeting\ngreeting = 'hello'\n",
+        encoding="utf-8",
+    )
+    report = run_grade("check", hostile, *TINY)
+    as_json = run_grade("check", hostile, "--json", *TINY)
+    for result in (report, as_json):
+        assert result.returncode == 1, result.stderr
+        assert not any(ch in result.stdout for ch in "\x1b\x07\x9b\r")
+    assert "RuntimeError: \\x1b]0;pwned\\x07\\x9b2J\\x0dPASS" in report.stdout
+    view = json.loads(as_json.stdout)
+    assert "\\x1b[2J" in view["output_tail"]
+
+
+def _broken_tiny(tmp_path: Path) -> tuple[str, ...]:
+    """The tiny assignment with a bug in the grader's own code for it (its unseen inputs)."""
+    root = tmp_path / "assignments"
+    shutil.copytree(TINY_DIR / "tiny", root / "tiny")
+    (root / "tiny" / "inputs.py").write_text(
+        "def make_inputs(rng):\n    raise RuntimeError('instructor bug')\n", encoding="utf-8"
+    )
+    return ("--assignments-dir", str(root), "--assignment", "tiny")
+
+
+def test_cli_check_grader_failure_still_gets_a_report(tmp_path: Path) -> None:
+    broken = _broken_tiny(tmp_path)
+    report = run_grade("check", DATA / "tiny" / "passes.py", *broken)
+    assert report.returncode == 1
+    assert "Traceback" not in report.stdout + report.stderr
+    assert "Not graded: the grader failed on this submission" in report.stdout
+    view = json.loads(run_grade("check", DATA / "tiny" / "passes.py", "--json", *broken).stdout)
+    assert student_view_errors(view) == []
+    assert view["grader_failure"] == "RuntimeError: instructor bug"
 
 
 def test_cli_check_report_hides_hidden_checks() -> None:
@@ -140,3 +198,30 @@ def test_cli_batch_maps_canvas_names_and_flags_late(tmp_path: Path) -> None:
     assert late["late"] is True
     assert on_time["late"] is False
     assert late["submission"]["path"] == "doejane_LATE_12345_67890_lab1.py"
+
+
+def test_cli_batch_zip_with_duplicate_names_grades_every_member(tmp_path: Path) -> None:
+    archive = tmp_path / "subs.zip"
+    members = [("alice.py", "passes.py"), ("alice.py", "hardcoded.py"), ("Alice.py", "raises.py")]
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, sample in members:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "Duplicate name"
+                zf.writestr(name, (DATA / "tiny" / sample).read_bytes())
+    out = tmp_path / "out"
+    result = run_grade("batch", archive, "--out", out, "--quiet", *TINY)
+    assert result.returncode == 0, result.stderr
+    cards = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert {k: c["score"] for k, c in cards.items()} == {"alice": 10, "alice-2": 3, "Alice-3": 5}
+    assert len({c["submission"]["sha256"] for c in cards.values()}) == 3
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"], ids=["zero", "negative", "not-a-number"])
+def test_cli_batch_refuses_worker_counts_below_one(tmp_path: Path, workers: str) -> None:
+    _batch_inputs(tmp_path / "in")
+    result = run_grade("batch", tmp_path / "in", "--out", tmp_path / "out", "--workers", workers)
+    assert result.returncode == 2
+    assert "--workers" in result.stderr
+    assert "give 1 or more" in result.stderr or "is not a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -236,3 +236,46 @@ def test_lms_cli_gradescope_student_code_cannot_see_checks(tmp_path: Path) -> No
     assert "seen: [" not in document["output"]
     assert "FileNotFoundError" in document["output"] or "PermissionError" in document["output"]
     assert "test_tiny.py" not in json.dumps(document)
+
+
+def test_lms_cli_gradescope_grader_failure_still_writes_results(tmp_path: Path) -> None:
+    root = tmp_path / "assignments"
+    shutil.copytree(TINY_DIR / "tiny", root / "tiny")
+    (root / "tiny" / "inputs.py").write_text(
+        "def make_inputs(rng):\n    raise RuntimeError('instructor bug')\n", encoding="utf-8"
+    )
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    shutil.copyfile(DATA / "tiny" / "passes.py", upload / "lab.py")
+    results = tmp_path / "results.json"
+    result = run_grade(
+        "gradescope", "--submission", upload, "--results", results,
+        "--assignments-dir", root, "--assignment", "tiny",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(results.read_text())
+    assert results_validation_errors(document) == []
+    assert document["score"] == 0
+    assert (
+        "the grader failed on this submission (RuntimeError: instructor bug)" in document["output"]
+    )
+
+
+def test_lms_cli_gradescope_output_escapes_terminal_controls(tmp_path: Path) -> None:
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "lab.py").write_text(
+        "# 1.1 Squares\ndef square(x):\n    return x * x\nprint('\\x1b]0;pwned\\x07\\x9b2J')\n"
+        "# 1.2 Greeting\nraise ValueError('\\x1b[2J\\rPASS')\n",
+        encoding="utf-8",
+    )
+    results = tmp_path / "results.json"
+    result = run_grade("gradescope", "--submission", upload, "--results", results, *TINY)
+    assert result.returncode == 0, result.stderr
+    text = results.read_text()
+    document = json.loads(text)
+    shown = [document["output"], *(t["output"] for t in document["tests"]), result.stdout]
+    for output in shown:
+        assert not any(ch in output for ch in "\x1b\x07\x9b\r")
+    assert "ValueError: \\x1b[2J\\x0dPASS" in document["output"]
+    assert "\\x1b]0;pwned\\x07\\x9b2J" in result.stdout  # the output tail, for instructors

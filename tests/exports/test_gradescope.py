@@ -27,7 +27,7 @@ from grader.exports.gradescope_bundle import SETUP_SH, pinned_requirements
 from grader.intake.files import choose_submission
 from grader.scorecards import validation_errors
 from tests.exports.cards import make_card
-from tests.support import DATA, SUBMISSIONS, TINY_DIR, auto_sandbox, run_grade
+from tests.support import DATA, SUBMISSIONS, TINY_DIR, auto_sandbox, load_scorecards, run_grade
 
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
@@ -256,8 +256,12 @@ def test_bundle_run_autograder_writes_valid_results(
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads((root / "results" / "results.json").read_text())
     assert results_validation_errors(document) == []
-    check = run_grade("check", DATA / "tiny" / name, "--json", *TINY)
-    scorecard = json.loads(check.stdout)
+    # The instructor's scorecard (`check --json` shows the student view, without hidden scores).
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes((DATA / "tiny" / name).read_bytes())
+    batch = run_grade("batch", tmp_path / "in", "--out", tmp_path / "cards", "--quiet", *TINY)
+    assert batch.returncode == 0, batch.stderr
+    (scorecard,) = load_scorecards(tmp_path / "cards").values()
     assert validation_errors(scorecard) == []
     assert document["score"] == scorecard["score"]
     assert sum(t["score"] for t in document["tests"]) == scorecard["score"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import stat
+import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from grader.errors import SubmissionError
-from grader.intake.files import extract_zip, find_submissions
+from grader.errors import NoSubmissionError, SubmissionError
+from grader.intake.files import choose_submission, extract_zip, find_submissions
 from grader.intake.names import safe_id
 
 # --- safe_id ----------------------------------------------------------------------------------
@@ -216,3 +217,62 @@ def test_extract_zip_unreadable_archive_raises(
         archive.write_bytes(content)
     with pytest.raises(SubmissionError, match=r"not a readable zip file.*download it again"):
         extract_zip(archive, tmp_path)
+
+
+def _zip_members(path: Path, members: list[tuple[str, str]]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in members:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # zipfile warns: "Duplicate name"
+                zf.writestr(name, text)
+    return path
+
+
+def test_extract_zip_duplicate_names_each_get_a_file(tmp_path: Path) -> None:
+    archive = _zip_members(
+        tmp_path / "subs.zip",
+        [("alice.ipynb", "first"), ("alice.ipynb", "second"), ("Alice.ipynb", "third")],
+    )
+    dest = tmp_path / "out"
+    dest.mkdir()
+    extract_zip(archive, dest)
+    texts = {p.name: p.read_text() for p in dest.iterdir()}
+    assert texts == {"alice.ipynb": "first", "alice-2.ipynb": "second", "Alice-3.ipynb": "third"}
+    assert len({f.student.lower() for f in find_submissions(dest)}) == 3
+
+
+def test_extract_zip_renamed_duplicate_does_not_replace_a_real_file(tmp_path: Path) -> None:
+    archive = _zip_members(
+        tmp_path / "subs.zip",
+        [("a.py", "1"), ("a.py", "2"), ("a-2.py", "3")],
+    )
+    dest = tmp_path / "out"
+    dest.mkdir()
+    extract_zip(archive, dest)
+    assert sorted(p.read_text() for p in dest.iterdir()) == ["1", "2", "3"]
+
+
+def test_extract_zip_shortens_names_too_long_for_the_disk(tmp_path: Path) -> None:
+    long = "x" * 300
+    archive = _zip_members(
+        tmp_path / "subs.zip", [(f"{long}.ipynb", "one"), (f"{long}y.ipynb", "two")]
+    )
+    dest = tmp_path / "out"
+    dest.mkdir()
+    extract_zip(archive, dest)
+    names = sorted(p.name for p in dest.iterdir())
+    assert len(names) == 2
+    assert all(len(n.encode()) <= 210 and n.endswith(".ipynb") for n in names)
+
+
+def test_find_submissions_same_name_in_another_case_keeps_plain_ids(tmp_path: Path) -> None:
+    _touch(tmp_path, "alice.ipynb", "Alice.ipynb")
+    assert sorted(_found(tmp_path).values(), key=str.lower) == ["Alice", "alice-2"]
+
+
+def test_choose_submission_escapes_names_it_lists(tmp_path: Path) -> None:
+    (tmp_path / "notes\x1b]0;x\x07.txt").write_text("hi")
+    with pytest.raises(NoSubmissionError) as info:
+        choose_submission(tmp_path)
+    assert "\x1b" not in str(info.value)
+    assert "notes\\x1b]0;x\\x07.txt" in str(info.value)

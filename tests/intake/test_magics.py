@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from grader.intake.magics import strip_magics
@@ -129,3 +131,43 @@ def test_strip_magics_leaves_string_contents_alone() -> None:
     source = 'template = """\n%d items\n"""\n!ls'
     cleaned = strip_magics(source)
     assert cleaned.source == 'template = """\n%d items\n"""\npass'
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "ran"),
+    [
+        ("%%capture out\nx = 1", "%%capture out", True),
+        ("%%time\nx = 1", "%%time", True),
+        ("%%bash\necho hi", "%%bash", False),
+        ("%%writefile helper.py\nprint('hi')", "%%writefile helper.py", False),
+    ],
+    ids=["capture", "time", "bash", "writefile"],
+)
+def test_strip_magics_says_whether_a_cell_magic_body_ran(source: str, line: str, ran: bool) -> None:
+    cell_magic = strip_magics(source).cell_magic
+    assert cell_magic is not None
+    assert (cell_magic.line, cell_magic.body_ran) == (line, ran)
+
+
+def test_strip_magics_records_shell_output_assignments() -> None:
+    cleaned = strip_magics("files = !ls\nprint(files)\n!pwd")
+    assert cleaned.assigned == ("files = !ls",)
+    assert cleaned.cell_magic is None
+
+
+PATHOLOGICAL = {
+    "spaces": " " * 200_000,
+    "spaces-then-word": " " * 200_000 + "x",
+    "assignment-without-magic": "a" + " ," * 100_000 + " = " + " " * 100_000 + "b",
+    "help-without-question-mark": "a" * 200_000 + "!",
+    "many-magic-lines": "!ls\n" * 50_000 + "x = (",
+    "deep-expression": "x = " + "+".join(["1"] * 100_000),
+}
+
+
+@pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_strip_magics_pathological_line_is_linear(source: str) -> None:
+    started = time.perf_counter()
+    cleaned = strip_magics(source)
+    assert time.perf_counter() - started < 2  # a few ms; quadratic would be minutes
+    assert len(cleaned.source.splitlines()) == len(source.splitlines())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -11,7 +12,13 @@ import pytest
 from nbformat import v3, v4
 
 from grader.errors import SubmissionError
-from grader.intake.submission import MAX_BYTES, load_submission
+from grader.intake.submission import (
+    MAX_BYTES,
+    MAX_CELLS,
+    MAX_CODE_CHARS,
+    MAX_JSON_ITEMS,
+    load_submission,
+)
 
 
 def _write_v4(path: Path, cells: list[nbformat.NotebookNode], *, minor: int) -> Path:
@@ -281,3 +288,89 @@ def test_load_submission_directory_raises(tmp_path: Path) -> None:
     (tmp_path / "folder.py").mkdir()
     with pytest.raises(SubmissionError, match="cannot read the file"):
         load_submission(tmp_path / "folder.py")
+
+
+# --- the attacker's cheapest files: each loads, with its own problem, at once ---------------------
+
+
+def _notebook_text(*, metadata: str = "{}", cells: str = "[]", nbformat: int = 4) -> str:
+    return (
+        f'{{"nbformat": {nbformat}, "nbformat_minor": 0, "metadata": {metadata}, "cells": {cells}}}'
+    )
+
+
+_CELL = '{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": []}'
+HOSTILE_NOTEBOOKS = {
+    "metadata-nested-5000-deep": (
+        _notebook_text(metadata="[" * 5000 + "]" * 5000, cells=f"[{_CELL}]"),
+        "nested more deeply",
+    ),
+    "objects-nested-5000-deep": (
+        _notebook_text(metadata='{"a":' * 5000 + "1" + "}" * 5000, cells=f"[{_CELL}]"),
+        "nested more deeply",
+    ),
+    "nbformat3-nested-5000-deep": (
+        '{"nbformat": 3, "nbformat_minor": 0, "metadata": '
+        + "[" * 5000
+        + "]" * 5000
+        + ', "worksheets": []}',
+        "nested more deeply",
+    ),
+    "integer-of-5000-digits": (
+        _notebook_text(metadata='{"n": ' + "9" * 5000 + "}", cells=f"[{_CELL}]"),
+        "cannot be read as JSON",
+    ),
+    "million-empty-lists": (
+        _notebook_text(metadata="[" + "[]," * 1_000_000 + "[]]", cells=f"[{_CELL}]"),
+        f"more than the {MAX_JSON_ITEMS} the grader reads",
+    ),
+    "too-many-cells": (
+        _notebook_text(cells="[" + ",".join([_CELL] * (MAX_CELLS + 1)) + "]"),
+        f"more than the {MAX_CELLS} the grader reads",
+    ),
+    "huge-code-cell": (
+        _notebook_text(
+            cells=json.dumps([{"cell_type": "code", "source": "x = 1\n" * (MAX_CODE_CHARS // 5)}])
+        ),
+        "KiB of code",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), HOSTILE_NOTEBOOKS.values(), ids=HOSTILE_NOTEBOOKS.keys()
+)
+def test_load_submission_hostile_notebook_gets_its_own_problem_quickly(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "hostile.ipynb"
+    path.write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    sub = load_submission(path)
+    assert time.perf_counter() - started < 5
+    assert sub.cells == ()
+    assert sub.problem is not None
+    assert expected in sub.problem
+    assert "submit" in sub.problem
+
+
+def test_load_submission_huge_code_in_a_script_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.py"
+    path.write_text("x = 1\n" * (MAX_CODE_CHARS // 5), encoding="utf-8")
+    problem = load_submission(path).problem
+    assert problem is not None
+    assert "KiB of code" in problem
+
+
+def test_load_submission_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "emoji.ipynb"
+    path.write_text(_notebook_text(cells='[{"cell_type": "code", "source": "s = \'\\ud83d\'"}]'))
+    (cell,) = load_submission(path).cells
+    assert cell.source == "s = '\ufffd'"
+    assert cell.source.encode("utf-8")
+
+
+def test_load_submission_name_escapes_control_characters(tmp_path: Path) -> None:
+    path = tmp_path / "evil\x1b]0;title\x07.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    assert load_submission(path).name == "evil\\x1b]0;title\\x07.py"
