@@ -19,8 +19,10 @@ def safe_id(name: str) -> str:
 # Canvas names each file of "Download Submissions" as
 #   <sortable name, lower case, no separators>_[LATE_]<user id>_<attachment id>_<file name>
 # and renames a re-uploaded file with the same name to `<stem>-<n><suffix>`.
+# Canvas's attachment ids are instance-wide and long; a student's own name like `lab_1_2_x.py`
+# is not Canvas's, so the attachment id needs at least three digits.
 _CANVAS = re.compile(
-    r"^(?P<name>[^_/\\]+)_(?:(?P<late>late)_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<original>.+)$",
+    r"^(?P<name>[^_/\\]+)_(?:(?P<late>late)_)?(?P<user>\d+)_(?P<submission>\d{3,})_(?P<original>.+)$",
     re.IGNORECASE,
 )
 _RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<suffix>\.[^.]+)$")

@@ -94,7 +94,7 @@ LATE = "doejane_1"
 
 
 def _late_card(student: str = LATE) -> Scorecard:
-    return make_card(student, file=f"{student.split('_')[0]}_LATE_1_2_lab1.ipynb")
+    return make_card(student, file=f"{student.split('_')[0]}_LATE_1_200_lab1.ipynb")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_adjust_late_zero_days_excuses() -> None:
 
 
 def test_adjust_late_penalty_comes_after_overrides_and_never_below_zero() -> None:
-    card = make_card(LATE, file="doejane_LATE_1_2_lab1.ipynb", failed={"1.1/rank": "x"})
+    card = make_card(LATE, file="doejane_LATE_1_200_lab1.ipynb", failed={"1.1/rank": "x"})
     policy = Policy(
         overrides=(_override(LATE, "1.2", 0), _override(LATE, "1.1", 0.5, number=2)),
         late=LatePolicy(per_day=50, days={LATE: 2}),

@@ -221,7 +221,7 @@ def test_canvas_csv_cells_cannot_become_formulas(tmp_path: Path) -> None:
     roster = _roster(
         tmp_path, 'Student,ID,SIS User ID,SIS Login ID,Section\n"=HYPERLINK(1)",5,,,\n'
     )
-    cards = [make_card("x_5", file="x_5_6_lab1.ipynb")]
+    cards = [make_card("x_5", file="x_5_600_lab1.ipynb")]
     rows = _rows(
         render_canvas_csv(adjust(cards).results, column="Lab", roster=read_roster(roster)).csv
     )

@@ -63,7 +63,7 @@ def _class() -> list[Scorecard]:
         ),
         make_card(
             "dave<script>",
-            file="dave_LATE_7_8_lab1.ipynb",
+            file="dave_LATE_7_800_lab1.ipynb",
             failed={"1.1/rank": "rank is <b>1</b>"},
             errors=["warning: the file is not valid UTF-8"],
         ),

@@ -45,8 +45,8 @@ def test_gradebook_one_row_per_student_with_section_points() -> None:
 
 def test_gradebook_late_flag_from_canvas_name() -> None:
     cards = [
-        make_card("doejane_1", file="doejane_LATE_1_2_lab1.ipynb"),
-        make_card("roefred_3", file="roefred_3_4_lab1.ipynb"),
+        make_card("doejane_1", file="doejane_LATE_1_200_lab1.ipynb"),
+        make_card("roefred_3", file="roefred_3_400_lab1.ipynb"),
         make_card("alice"),
     ]
     assert [r["late"] for r in _table(render_gradebook_csv(adjust(cards).results))] == [
@@ -71,7 +71,7 @@ def test_gradebook_cells_cannot_become_formulas() -> None:
 
 
 def test_gradebook_applies_overrides_and_late_penalty() -> None:
-    cards = [make_card("doejane_1", file="doejane_LATE_1_2_lab1.ipynb", failed={"1.1/rank": "x"})]
+    cards = [make_card("doejane_1", file="doejane_LATE_1_200_lab1.ipynb", failed={"1.1/rank": "x"})]
     policy = Policy(
         overrides=(Override(1, "doejane_1", "check", "1.1/rank", 1, "partial credit", "TA"),),
         late=LatePolicy(per_day=5, days={"doejane_1": 2}),
