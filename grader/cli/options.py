@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
+from grader.assignment import ASSIGNMENTS_DIR, Assignment, find_assignment
 from grader.config import GraderConfig
 
 __all__ = [
@@ -46,11 +46,12 @@ def _positive_float(text: str) -> float:
 
 
 def add_assignment(parser: argparse.ArgumentParser) -> None:
-    """--assignment NAME, and the hidden --assignments-dir the tests use."""
+    """--assignment PATH|NAME, and the hidden --assignments-dir the tests use."""
     parser.add_argument(
         "--assignment",
-        metavar="NAME",
-        help="assignment folder under assignments/ (default: the only one)",
+        metavar="PATH|NAME",
+        help="an assignment folder (PATH), or the NAME of one in the installed student release "
+        "or the repository's assignments/, searched in that order (default: the only one)",
     )
     parser.add_argument(
         "--assignments-dir", type=Path, default=ASSIGNMENTS_DIR, help=argparse.SUPPRESS
@@ -90,7 +91,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def assignment_from_args(args: argparse.Namespace) -> Assignment:
-    return load_assignment(args.assignment, assignments_dir=args.assignments_dir)
+    return find_assignment(args.assignment, assignments_dir=args.assignments_dir)
 
 
 def config_from_args(args: argparse.Namespace, assignment: Assignment) -> GraderConfig:
