@@ -12,6 +12,7 @@ from nbformat import v4
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment_dir
 from grader.authoring.templates import (
     render_templates,
+    self_check_for,
     stale_templates,
     strip_solutions,
     write_templates,
@@ -125,8 +126,10 @@ def test_strip_solutions_call_named_return_is_not_a_return() -> None:
 
 
 @pytest.mark.parametrize("which", ["ipynb", "py"], ids=["notebook", "percent-script"])
-def test_render_templates_reproduces_committed_template(reference: Path, which: str) -> None:
-    rendered = getattr(render_templates(reference), which)
+def test_render_templates_reproduces_committed_template(
+    lab1: Assignment, reference: Path, which: str
+) -> None:
+    rendered = getattr(render_templates(reference, self_check=self_check_for(lab1)), which)
     committed = (LAB / f"template.{which}").read_bytes()
     assert rendered.encode("utf-8") == committed, (
         f"assignments/lab1-part1/template.{which} is stale: regenerate it from the reference"
