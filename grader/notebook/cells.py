@@ -2,9 +2,10 @@
 
 A live kernel runs cells one at a time, in whatever order the student clicks, and never sees the
 headings. A cell belongs to the section whose outputs (spec.toml) it defines: `def func` is
-section 1.2 wherever it sits. A cell that defines several sections' outputs belongs to the
-current section if that is one of them (1.4's `y = x * x` also names 1.3.1's `y`), else to the
-one it defines most of; a cell that defines none (a `print`) belongs to the current section.
+section 1.2 wherever it sits. A cell that defines several sections' outputs belongs to the one
+it defines most of (1.4's gradient cell defines `x` and `dy_dx`, and 1.3.1's `y`); on a tie, to
+the current section if that is one of them, else to the later. A cell that defines none (a
+`print`) belongs to the current section.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def section_of(
     candidates = [s.id for s in sections if counts[s.id]]
     if not candidates:
         return current
-    if current in candidates:
-        return current
-    # The most outputs wins; on a tie, the later section (a notebook runs forwards).
-    return max(candidates, key=lambda sid: (counts[sid], candidates.index(sid)))
+    most = max(counts.values())
+    tied = [sid for sid in candidates if counts[sid] == most]
+    # On a tie, the current section, else the later one (a notebook runs forwards).
+    return current if current in tied else tied[-1]

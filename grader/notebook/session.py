@@ -69,7 +69,9 @@ class Session:
     harvesters: Mapping[str, HarvestFn]
     code: AssignmentCode
     traced: bool  # cells are compiled under chunk file names (else evidence of method is missing)
-    current: str | None = None  # the section the last cell belonged to
+    # The section the last cell belonged to; before any, the first (a cell before it that
+    # defines none of its outputs, an import, costs nothing there).
+    current: str | None = None
     runs: list[_Run] = field(default_factory=list)
     _pending: _Run | None = None
 
@@ -198,7 +200,8 @@ class Session:
             {Event.KEY: Event.HARVEST, "n": len(runs), "section": section_id, "data": data}
         )
         wire = json.loads(json.dumps(events, allow_nan=True))
-        chunks = {r.chunk: r for r in runs}
+        # Any cell may hold the code that raised (a function defined in another section).
+        chunks = {r.chunk: r for r in self.runs}
 
         def locate(chunk: int, line: int | None) -> tuple[str, str]:
             run = chunks.get(chunk)
@@ -206,7 +209,9 @@ class Session:
                 return "", ""
             lines = run.source.splitlines()
             text = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
-            where = f"section {section_id}, Cell In[{chunk}]"
+            where = (
+                f"section {run.section}, Cell In[{chunk}]" if run.section else f"Cell In[{chunk}]"
+            )
             return (f"{where}, line {line}" if line is not None else where), text
 
         try:
@@ -281,6 +286,7 @@ def start(assignment: str | None = None) -> Session | None:
     found = find_assignment(assignment)
     session = Session(
         shell=shell,
+        current=found.section_ids[0],
         assignment=found.visible_only(),
         # Importing the harvest module installs its evidence hooks (tape.gradient, returns).
         harvesters=_harvesters(str(found.harvest_path), load_harvesters),
