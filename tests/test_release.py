@@ -67,7 +67,8 @@ def _make_venv(path: Path, *, wheel: Path | None) -> Path:
             if not _SKIP.match(entry.name):
                 (folder / entry.name).symlink_to(entry)
         folders.append(str(folder))
-    (path / "lib" / "python3.11" / "site-packages" / "_deps.pth").write_text(
+    python_dir = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (path / "lib" / python_dir / "site-packages" / "_deps.pth").write_text(
         "\n".join(folders) + "\n", encoding="utf-8"
     )
     return python

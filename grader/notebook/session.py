@@ -73,7 +73,7 @@ class Session:
     # defines none of its outputs, an import, costs nothing there).
     current: str | None = None
     runs: list[_Run] = field(default_factory=list)
-    _pending: _Run | None = None
+    _pending: _Run | None = field(default=None, init=False)  # the cell running now
 
     # -- the kernel's events -------------------------------------------------------------------
 
@@ -155,7 +155,8 @@ class Session:
             results=results,
             notes={section_id: self._notes(section_id, runs)},
         )
-        self.current = _after(ids, section_id)
+        if self.current == section_id:  # going forwards: what runs next is the next section's
+            self.current = _after(ids, section_id)
         section = next(s for s in sections if s.id == section_id)
         return render_section_report(section, title=self.assignment.title)
 

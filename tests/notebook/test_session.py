@@ -187,9 +187,12 @@ def test_check_cells_belong_to_the_section_they_define_or_the_open_one(
     shell.run_cell("def square(x):\n    return x * x")  # back to 1.1
     session.check("1.1")
     shell.run_cell("print('hi')")  # after checking 1.1: the next section
+    session.check("1.1")  # checking an earlier section again does not go back to it
+    shell.run_cell("print('ho')")
     assert [(r.chunk, r.section) for r in started.runs] == [
         (1, "1.1"),
         (2, "1.2"),
         (3, "1.1"),
         (4, "1.2"),
+        (5, "1.2"),
     ]
