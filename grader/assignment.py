@@ -1,4 +1,4 @@
-"""An assignment folder: its spec (sections, checks, points, limits) and its files."""
+"""An assignment folder: its spec (sections, checks, points, limits) and its files; where to find one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import tomllib
 import types
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 #: The folder that holds one sub-folder per assignment in a source checkout.
 ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
+#: Where an installed student release keeps its assignment (absent from a source checkout).
+RELEASE_DIR = Path(__file__).resolve().parent / "assignments"
+#: The isolation a spec may ask for by default (`[release] isolation`); `--isolation` names the same.
+ISOLATIONS = ("auto", "bwrap", "landlock", "process")
 
 _SECTION_ID = re.compile(r"^\d+(\.\d+)*$")
 _CHECK_ID = re.compile(r"^(?P<section>\d+(\.\d+)*)/[a-z0-9][a-z0-9-]*$")
@@ -53,6 +57,20 @@ class CheckSpec:
     # Section outputs this check needs: when one is missing (the code raised before defining
     # it), the check fails and says which error prevented it.
     requires: tuple[str, ...] = ()
+    # A hidden check that is not here to run: a student release knows only its section and
+    # points (its id is a stand-in, `1.2/hidden-1`), and the in-notebook check runs none.
+    withheld: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSettings:
+    """The spec's `[release]` table: how a student release is made, and whether this is one."""
+
+    student: bool = False  # this folder is a student release: no reference, no hidden checks
+    install_from: str | None = None  # what the notebook's setup cell installs (a path or URL)
+    # The isolation `check` asks for when the command line names none. A student release says
+    # "process": a student's own machine has nothing to hide from their own code.
+    isolation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +95,7 @@ class Assignment:
     inputs_path: Path  # runs in the trusted parent: unseen inputs chosen at grading time
     checks_dir: Path  # pytest files; run in the trusted parent
     reference_path: Path | None  # reference solution notebook, if this checkout has it
+    release: ReleaseSettings = ReleaseSettings()
 
     @property
     def section_ids(self) -> tuple[str, ...]:
@@ -91,6 +110,13 @@ class Assignment:
 
     def template_path(self, suffix: str) -> Path:
         return self.root / f"template{suffix}"
+
+    def visible_only(self) -> Assignment:
+        """This assignment with its hidden checks withheld: counted and scored 0, never run."""
+        checks = tuple(
+            replace(c, withheld=True) if c.visibility == "hidden" else c for c in self.checks
+        )
+        return replace(self, checks=checks)
 
     @property
     def sandboxed_dir(self) -> Path:
@@ -133,6 +159,61 @@ def load_assignment(
     return load_assignment_dir(assignments_dir / name)
 
 
+def find_assignment(
+    choice: str | None = None,
+    *,
+    assignments_dir: Path = ASSIGNMENTS_DIR,
+    release_dir: Path = RELEASE_DIR,
+) -> Assignment:
+    """The assignment `choice` names: a folder (PATH), else NAME in the installed student
+    release, else in the repository's assignments; with no choice, the only one of the first of
+    those two places that has any. The error says which places were searched."""
+    places = (
+        ("the installed student release", release_dir),
+        ("the repository's assignments", assignments_dir),
+    )
+    if choice is not None:
+        path = Path(choice).expanduser()
+        if path.name == "spec.toml" and path.is_file():
+            return load_assignment_dir(path.parent)
+        if (path / "spec.toml").is_file():
+            return load_assignment_dir(path)
+        for _, folder in places:
+            if _NAME.match(choice) and (folder / choice / "spec.toml").is_file():
+                return load_assignment_dir(folder / choice)
+        searched = [f"a folder {choice} (no spec.toml there)", *_described(places)]
+        raise AssignmentError(
+            f"no assignment {choice!r}: searched {'; '.join(searched)}. {_ADVICE}"
+        )
+    for _, folder in places:
+        names = list_assignments(folder)
+        if len(names) > 1:
+            raise AssignmentError(
+                f"{folder} holds {len(names)} assignments ({', '.join(names)}); "
+                "choose one with --assignment NAME"
+            )
+        if names:
+            return load_assignment_dir(folder / names[0])
+    raise AssignmentError(
+        f"no assignment found: searched {'; '.join(_described(places))}. {_ADVICE}"
+    )
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")  # a NAME, not a path
+_ADVICE = (
+    "Give --assignment PATH (a folder with a spec.toml), install your course's student release "
+    "(pip install tf_autograder-...whl), or run from the instructor's repository"
+)
+
+
+def _described(places: tuple[tuple[str, Path], ...]) -> list[str]:
+    out = []
+    for what, folder in places:
+        names = list_assignments(folder)
+        out.append(f"{what} ({folder}: {', '.join(names) if names else 'none'})")
+    return out
+
+
 def load_assignment_dir(root: Path) -> Assignment:
     """Load and validate one assignment folder."""
     root = root.resolve()
@@ -148,12 +229,15 @@ def load_assignment_dir(root: Path) -> Assignment:
     files = _files(meta, root, spec_path)
     reference = meta.get("reference")
     limits_raw = raw.get("limits", {})
+    release = _release(raw, spec_path)
+    section_ids = [s.id for s in sections]
+    checks = _checks(raw, spec_path, section_ids) + _withheld(raw, spec_path, section_ids, release)
     return Assignment(
         name=_str(meta, "name", f"{spec_path}: [assignment]"),
         title=_str(meta, "title", f"{spec_path}: [assignment]"),
         root=root,
         sections=sections,
-        checks=_checks(raw, spec_path, [s.id for s in sections]),
+        checks=checks,
         limits=Limits(
             section_timeout_s=float(limits_raw.get("section_timeout_s", 60)),
             submission_timeout_s=float(limits_raw.get("submission_timeout_s", 300)),
@@ -161,8 +245,65 @@ def load_assignment_dir(root: Path) -> Assignment:
         harvest_path=files["harvest"],
         inputs_path=files["inputs"],
         checks_dir=files["checks"],
-        reference_path=(root / str(reference)).resolve() if reference else None,
+        reference_path=(root / str(reference)).resolve()
+        if reference and not release.student
+        else None,
+        release=release,
     )
+
+
+def _release(raw: dict[str, object], spec_path: Path) -> ReleaseSettings:
+    table = raw.get("release", {})
+    if not isinstance(table, dict):
+        raise AssignmentError(f"{spec_path}: [release] must be a table")
+    isolation = table.get("isolation")
+    if isolation is not None and isolation not in ISOLATIONS:
+        raise AssignmentError(
+            f"{spec_path}: [release] isolation must be one of {', '.join(ISOLATIONS)}"
+        )
+    install_from = table.get("install_from")
+    if install_from is not None and (not isinstance(install_from, str) or not install_from):
+        raise AssignmentError(f"{spec_path}: [release] install_from must be a path or URL")
+    return ReleaseSettings(
+        student=table.get("student") is True,
+        install_from=install_from,
+        isolation=isolation,
+    )
+
+
+def _withheld(
+    raw: dict[str, object], spec_path: Path, ids: list[str], release: ReleaseSettings
+) -> tuple[CheckSpec, ...]:
+    """A student release's hidden checks: per section, only their points (`[[hidden]]`)."""
+    entries = raw.get("hidden", [])
+    if entries and not release.student:
+        raise AssignmentError(
+            f"{spec_path}: [[hidden]] lists checks without tests, which only a student release "
+            'has; give each hidden check a [[checks]] entry with visibility = "hidden"'
+        )
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise AssignmentError(f"{spec_path}: [[hidden]] entries must be tables")
+    withheld: list[CheckSpec] = []
+    for entry in entries:
+        section, points = entry.get("section"), entry.get("points")
+        if section not in ids:
+            raise AssignmentError(f"{spec_path}: [[hidden]] section {section!r} is not in {ids}")
+        if not isinstance(points, list) or not all(
+            isinstance(p, int | float) and p >= 0 for p in points
+        ):
+            raise AssignmentError(f"{spec_path}: [[hidden]] points must be a list of numbers >= 0")
+        withheld.extend(
+            CheckSpec(
+                id=f"{section}/hidden-{n}",
+                section=str(section),
+                points=float(p),
+                visibility="hidden",
+                title="Hidden check",
+                withheld=True,
+            )
+            for n, p in enumerate(points, start=1)
+        )
+    return tuple(withheld)
 
 
 def _sections(raw: dict[str, object], spec_path: Path) -> tuple[SectionSpec, ...]:

@@ -10,6 +10,9 @@ from grader.run.decode import SectionHarvest
 from grader.scorecards import CheckScore, SectionScore
 from grader.status import Status
 
+#: What a withheld check says: it is hidden and not in this copy of the assignment.
+WITHHELD_FEEDBACK = "A hidden check: it runs when your work is graded."
+
 _STATE_STATUS: dict[str, Status] = {
     "timeout": "timeout",
     "crashed": "error",
@@ -31,8 +34,12 @@ def score_sections(
     for spec in assignment.sections:
         harvest = harvests.get(spec.id)
         checks = []
+        ran = []  # the checks that could run here: a withheld one never decides the status
         for check in assignment.checks_of(spec.id):
-            result = _result_for(check.id, harvest, results, not_run_reason)
+            if check.withheld:
+                result = CheckResult(check.id, "not_run", WITHHELD_FEEDBACK)
+            else:
+                result = _result_for(check.id, harvest, results, not_run_reason)
             earned = check.points if result.status == "passed" else 0.0
             checks.append(
                 CheckScore(
@@ -45,7 +52,10 @@ def score_sections(
                     feedback=result.feedback,
                 )
             )
-        status = _section_status(harvest, checks)
+            if not check.withheld:
+                ran.append(checks[-1])
+        # A section with withheld checks only is judged by them: not run, or the error.
+        status = _section_status(harvest, ran or checks)
         feedback = _section_feedback(harvest, notes.get(spec.id, ()), not_run_reason, status)
         sections.append(
             SectionScore(

@@ -39,7 +39,7 @@ def test_grading_reference_scores_full_marks(lab: Assignment) -> None:
 @pytest.mark.tensorflow
 @pytest.mark.parametrize(
     ("suffix", "where"),
-    [(".ipynb", "section 1.1, cell 5, line 1"), (".py", "section 1.1, line 22")],
+    [(".ipynb", "section 1.1, cell 6, line 1"), (".py", "section 1.1, line 30")],
     ids=["notebook", "percent-script"],
 )
 def test_grading_untouched_template_scores_zero(lab: Assignment, suffix: str, where: str) -> None:

@@ -26,6 +26,7 @@ STAGES = (
     "grading",
     "batch",
     "exports",
+    "notebook",  # the in-kernel check: checks, scoring and the student report, run in a notebook
     "authoring",
     "cli",
 )

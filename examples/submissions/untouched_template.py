@@ -7,6 +7,14 @@
 # #### 1.0 Install TensorFlow
 
 # %%
+# Check your work as you go (Jupyter or Colab): run this cell first. It installs this
+# lab's autograder; each `autograder.check(...)` cell below then checks its section.
+# When your notebook is graded, these cells do nothing.
+# %pip install -q tf_autograder-0.1.0+lab1.part1-py3-none-any.whl
+import tf_autograder as autograder
+autograder.start("lab1-part1")
+
+# %%
 # %tensorflow_version 2.x
 import tensorflow as tf
 
@@ -42,6 +50,10 @@ print("`numbers` is a {}-d Tensor with shape: {}".format(tf.rank(numbers).numpy(
 images = # TODO
 print("`images` is a {}-d Tensor with shape: {}".format(tf.rank(images).numpy(), tf.shape(images)))
 
+# %%
+# Check section 1.1 (its visible checks; this cell does nothing when your notebook is graded)
+autograder.check("1.1")
+
 
 # %% [markdown]
 # # **1.2 Computations on Tensors**
@@ -63,6 +75,10 @@ a, b = 1.5, 2.5
 # Execute the computation
 e_out = # TODO
 print(e_out)
+
+# %%
+# Check section 1.2 (its visible checks; this cell does nothing when your notebook is graded)
+autograder.check("1.2")
 
 
 # %% [markdown]
@@ -109,6 +125,10 @@ y = layer.call(x_input)
 # print the output
 print(y.numpy())
 
+# %%
+# Check section 1.3.1 (its visible checks; this cell does nothing when your notebook is graded)
+autograder.check("1.3.1")
+
 # %% [markdown]
 # #### 1.3.2 Using the Sequential API
 
@@ -139,6 +159,10 @@ x_input = tf.constant([[1, 2.]], shape=(1, 2))
 # feed input into the model and predict the output
 model_output = # TODO
 print(model_output)
+
+# %%
+# Check section 1.3.2 (its visible checks; this cell does nothing when your notebook is graded)
+autograder.check("1.3.2")
 
 # %% [markdown]
 # ### 1.3.3 Subclassing the Model class
@@ -198,6 +222,10 @@ out_identity = # TODO
 
 print("Network output with activation: {}; network identity output: {}".format(out_activate.numpy(), out_identity.numpy()))
 
+# %%
+# Check section 1.3.3 (its visible checks; this cell does nothing when your notebook is graded)
+autograder.check("1.3.3")
+
 # %% [markdown]
 # ### 1.4 Automatic differentiation in TensorFlow
 
@@ -246,3 +274,7 @@ plt.plot([0, 500], [x_f, x_f])
 plt.legend(('Predicted', 'True'))
 plt.xlabel('Iteration')
 plt.ylabel('x value')
+
+# %%
+# Check section 1.4 (its visible checks; this cell does nothing when your notebook is graded)
+autograder.check("1.4")

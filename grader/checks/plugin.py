@@ -81,10 +81,17 @@ class GraderPlugin:
             if cid in seen:
                 raise pytest.UsageError(f"{where}: check id {cid!r} is also used by {seen[cid]}")
             seen[cid] = item.nodeid
-        missing = spec - set(seen)
+        # A withheld check (a student release's hidden ones) has no test, or must not run.
+        withheld = {c.id for c in self._grading.assignment.checks if c.withheld}
+        missing = spec - set(seen) - withheld
         if missing:
             raise pytest.UsageError(f"spec.toml lists checks with no test: {sorted(missing)}")
-        keep = [i for i in items if (check_id_of(i) or "").split("/")[0] in self._grading.sections]
+        keep = [
+            i
+            for i in items
+            if (check_id_of(i) or "").split("/")[0] in self._grading.sections
+            and check_id_of(i) not in withheld
+        ]
         dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)

@@ -8,10 +8,11 @@ error (a GraderError, printed as one line); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from grader.cli.authoring import TemplatesCommand
+from grader.cli.authoring import ReleaseCommand, TemplatesCommand
 from grader.cli.command import Command
 from grader.cli.doctor import DoctorCommand
 from grader.cli.exports import ExportCommand, ReportCommand
@@ -29,6 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     CheckCommand(),
     BatchCommand(),
     TemplatesCommand(),
+    ReleaseCommand(),
     DoctorCommand(),
     GradescopeCommand(),
     GradescopeBundleCommand(),
@@ -38,9 +40,17 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+def _prog() -> str:
+    """How the user ran the command line: `grade.py`, `tf-autograder` or `python -m grader`."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name == "__main__.py":
+        return "python -m grader"
+    return name if name in ("grade.py", "tf-autograder") else "grade.py"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="grade.py",
+        prog=_prog(),
         description="Autograder for the 'Intro to TensorFlow' lab.",
         epilog="Exit codes: 0 ok; 1 (check) a visible check did not pass, (diff) the gradings "
         "differ; 2 bad input or usage; 130 interrupted.",
@@ -57,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command].run(args)
     except GraderError as exc:  # its message may quote a file name or a student's output
-        print(f"grade.py {args.command}: {safe_text(str(exc))}", file=sys.stderr)
+        print(f"{_prog()} {args.command}: {safe_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"grade.py {args.command}: interrupted", file=sys.stderr)
+        print(f"{_prog()} {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

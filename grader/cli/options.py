@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment
+from grader.assignment import ASSIGNMENTS_DIR, Assignment, find_assignment
 from grader.config import ISOLATION_CHOICES, GraderConfig
 
 __all__ = [
@@ -46,11 +46,12 @@ def _positive_float(text: str) -> float:
 
 
 def add_assignment(parser: argparse.ArgumentParser) -> None:
-    """--assignment NAME, and the hidden --assignments-dir the tests use."""
+    """--assignment PATH|NAME, and the hidden --assignments-dir the tests use."""
     parser.add_argument(
         "--assignment",
-        metavar="NAME",
-        help="assignment folder under assignments/ (default: the only one)",
+        metavar="PATH|NAME",
+        help="an assignment folder (PATH), or the NAME of one in the installed student release "
+        "or the repository's assignments/, searched in that order (default: the only one)",
     )
     parser.add_argument(
         "--assignments-dir", type=Path, default=ASSIGNMENTS_DIR, help=argparse.SUPPRESS
@@ -90,26 +91,29 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--isolation",
         choices=ISOLATION_CHOICES,
-        default=defaults.isolation,
         help="what student code runs inside: auto (bubblewrap if it starts, else Landlock and "
         "seccomp, else a job user that file permissions verifiably keep out of the grader; "
         "stop if none holds), bwrap or landlock (that, or stop), process (accept a plain "
-        "limited process); default: %(default)s. `grade.py doctor` shows what this machine has",
+        f"limited process); default: the assignment's [release] isolation if it names one "
+        f"(a student release: process), else {defaults.isolation}. `grade.py doctor` shows "
+        "what this machine has",
     )
 
 
 def assignment_from_args(args: argparse.Namespace) -> Assignment:
-    return load_assignment(args.assignment, assignments_dir=args.assignments_dir)
+    return find_assignment(args.assignment, assignments_dir=args.assignments_dir)
 
 
 def config_from_args(args: argparse.Namespace, assignment: Assignment) -> GraderConfig:
-    """The one GraderConfig of a command: its options, else the assignment's limits."""
+    """The one GraderConfig of a command: its options, else the assignment's limits and its
+    `[release] isolation` (a student release asks for no more than a plain process)."""
+    isolation = args.isolation or assignment.release.isolation or GraderConfig().isolation
     return GraderConfig(
         section_timeout_s=args.section_timeout or assignment.limits.section_timeout_s,
         submission_timeout_s=args.timeout or assignment.limits.submission_timeout_s,
         memory_mb=args.memory_mb,
         max_processes=args.max_processes,
-        isolation=args.isolation,
+        isolation=isolation,  # type: ignore[arg-type]  # a choice checked by argparse or the spec
     )
 
 

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from grader.errors import BundleError
 
-#: The source checkout the bundle copies: grade.py, grader/, pyproject.toml, README.md.
+#: The source checkout the bundle copies: grade.py, grader/, tf_autograder/, pyproject.toml, README.md.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache", ".git"}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same source always gives the same zip
@@ -144,7 +144,8 @@ def build_bundle(
     source_root: Path = SOURCE_ROOT,
 ) -> Bundle:
     """Write `out`: setup.sh, run_autograder (passing `grade_args` to `grade.py gradescope`),
-    requirements.txt, grade.py, grader/ and assignments/<name>/; never the reference solution."""
+    requirements.txt, grade.py, grader/, tf_autograder/ and assignments/<name>/; never the
+    reference solution."""
     if out.suffix.lower() != ".zip":
         raise BundleError(f"{out}: the bundle must be a .zip file (Gradescope takes a zip)")
     grade_py = source_root / "grade.py"
@@ -165,8 +166,10 @@ def build_bundle(
     for extra in ("pyproject.toml", "README.md"):
         if (source_root / extra).is_file():
             entries.append((extra, (source_root / extra).read_bytes(), 0o644))
-    package = source_root / "grader"
-    entries += [(f"grader/{rel}", data, 0o644) for rel, data in _tree(package)]
+    # tf_autograder too: a notebook made from the template imports it (its calls do nothing here).
+    for package in ("grader", "tf_autograder"):
+        if (source_root / package).is_dir():
+            entries += [(f"{package}/{rel}", d, 0o644) for rel, d in _tree(source_root / package)]
     name = assignment_root.name
     entries += [(f"assignments/{name}/{rel}", data, 0o644) for rel, data in _tree(assignment_root)]
     out.parent.mkdir(parents=True, exist_ok=True)

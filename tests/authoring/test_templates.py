@@ -12,6 +12,7 @@ from nbformat import v4
 from grader.assignment import ASSIGNMENTS_DIR, Assignment, load_assignment_dir
 from grader.authoring.templates import (
     render_templates,
+    self_check_for,
     stale_templates,
     strip_solutions,
     write_templates,
@@ -125,8 +126,10 @@ def test_strip_solutions_call_named_return_is_not_a_return() -> None:
 
 
 @pytest.mark.parametrize("which", ["ipynb", "py"], ids=["notebook", "percent-script"])
-def test_render_templates_reproduces_committed_template(reference: Path, which: str) -> None:
-    rendered = getattr(render_templates(reference), which)
+def test_render_templates_reproduces_committed_template(
+    lab1: Assignment, reference: Path, which: str
+) -> None:
+    rendered = getattr(render_templates(reference, self_check=self_check_for(lab1)), which)
     committed = (LAB / f"template.{which}").read_bytes()
     assert rendered.encode("utf-8") == committed, (
         f"assignments/lab1-part1/template.{which} is stale: regenerate it from the reference"
@@ -210,3 +213,22 @@ def test_render_templates_unreadable_reference_raises(tmp_path: Path) -> None:
     reference.write_text("{not json", encoding="utf-8")
     with pytest.raises(AssignmentError, match="cannot read the reference notebook"):
         render_templates(reference)
+
+
+@pytest.mark.parametrize("suffix", [".ipynb", ".py"], ids=["notebook", "percent-script"])
+def test_committed_template_setup_cell_first_and_a_check_cell_closing_each_section(
+    lab1: Assignment, suffix: str
+) -> None:
+    submission = load_submission(lab1.template_path(suffix))
+    split = split_sections(submission, lab1.section_ids)
+    setup = split.preamble[0].cell.source
+    assert "\nimport tf_autograder as autograder\n" in setup
+    assert 'autograder.start("lab1-part1")' in setup
+    assert "pip install -q tf_autograder-0.1.0+lab1.part1-py3-none-any.whl" in setup
+    for section in split.sections:
+        assert section.chunks[-1].source.rstrip().endswith(f'autograder.check("{section.id}")')
+        assert sum("autograder.check(" in c.source for c in section.chunks) == 1
+
+
+def test_render_templates_without_self_check_has_no_autograder_cells(reference: Path) -> None:
+    assert "autograder" not in render_templates(reference).ipynb

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -18,7 +20,7 @@ from tests.support import DATA, ROOT, TINY_DIR, run_grade
 TINY = ("--assignments-dir", TINY_DIR, "--assignment", "tiny")
 
 
-@pytest.mark.parametrize("command", ["check", "batch", "templates"], ids=str)
+@pytest.mark.parametrize("command", ["check", "batch", "templates", "release"], ids=str)
 def test_cli_every_command_has_help(command: str) -> None:
     result = run_grade(command, "--help")
     assert result.returncode == 0
@@ -225,3 +227,56 @@ def test_cli_batch_refuses_worker_counts_below_one(tmp_path: Path, workers: str)
     assert "give 1 or more" in result.stderr or "is not a whole number" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_check_assignment_by_path(tmp_path: Path) -> None:
+    result = run_grade("check", DATA / "tiny" / "passes.py", "--assignment", TINY_DIR / "tiny")
+    assert result.returncode == 0, result.stderr
+    assert "Tiny lab (test fixture) - passes.py" in result.stdout
+
+
+def test_cli_unknown_assignment_says_where_it_looked() -> None:
+    result = run_grade("check", DATA / "tiny" / "passes.py", "--assignment", "lab9")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "grade.py check: no assignment 'lab9': searched a folder lab9 (no spec.toml there); "
+        "the installed student release ("
+    )
+    assert f"the repository's assignments ({ROOT / 'assignments'}: lab1-part1)" in result.stderr
+
+
+def _run_here(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_cli_python_m_grader_works_from_any_folder(tmp_path: Path) -> None:
+    result = _run_here([sys.executable, "-m", "grader", "templates", "--check"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    usage = _run_here([sys.executable, "-m", "grader", "--help"], tmp_path)
+    assert usage.stdout.startswith("usage: python -m grader")
+
+
+def test_cli_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "tf-autograder"
+    assert script.is_file(), (
+        "reinstall the grader (pip install -e .) to get the tf-autograder command"
+    )
+    result = _run_here([str(script), "--help"], ROOT.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: tf-autograder")
+
+
+def test_cli_release_writes_the_wheel_folder_and_notebooks(tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    result = run_grade("release", "--out", out)
+    assert result.returncode == 0, result.stderr
+    wheel = "tf_autograder-0.1.0+lab1.part1-py3-none-any.whl"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "lab1-part1",
+        "lab1-part1.ipynb",
+        "lab1-part1.py",
+        wheel,
+    ]
+    assert f"wrote {out / wheel} (" in result.stdout
+    assert "left out: the reference, 7 hidden checks (counted and scored only)" in result.stdout
+    assert f"students install it with: pip install {wheel}" in result.stdout
