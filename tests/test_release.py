@@ -27,7 +27,7 @@ import pytest
 from grader.assignment import load_assignment
 from grader.authoring.release import Release, build_release
 from grader.authoring.templates import self_check_for
-from grader.scorecards import validation_errors
+from grader.exports.student_report import student_view_errors
 from tests.support import EXAMPLES, ROOT, run_grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.tensorflow]
@@ -145,21 +145,16 @@ def test_release_check_json_counts_hidden_checks_without_naming_them(
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    card = json.loads(result.stdout)
-    assert validation_errors(card) == []
-    assert (card["score"], card["max_score"]) == (66, 100)
-    hidden = [c for s in card["sections"] for c in s["checks"] if c["visibility"] == "hidden"]
-    assert [c["id"] for c in hidden] == [
-        "1.2/hidden-1",
-        "1.2/hidden-2",
-        "1.3.1/hidden-1",
-        "1.3.2/hidden-1",
-        "1.3.3/hidden-1",
-        "1.3.3/hidden-2",
-        "1.4/hidden-1",
-    ]
-    assert {(c["status"], c["title"]) for c in hidden} == {("not_run", "Hidden check")}
-    assert card["environment"]["grader"] == "0.1.0+lab1.part1"
+    view = json.loads(result.stdout)
+    assert student_view_errors(view) == []
+    assert view["visible"] == {"score": 66, "max_score": 66, "checks": 19, "passed": 19}
+    assert view["hidden"] == {"checks": 7, "max_score": 34}
+    per_section = {s["id"]: s["hidden"]["checks"] for s in view["sections"]}
+    assert per_section == {"1.1": 0, "1.2": 2, "1.3.1": 1, "1.3.2": 1, "1.3.3": 2, "1.4": 1}
+    shown = [c["id"] for s in view["sections"] for c in s["checks"]]
+    assert not [cid for cid in shown if "hidden" in cid]
+    assert "Hidden check" not in result.stdout
+    assert view["environment"]["grader"] == "0.1.0+lab1.part1"
 
 
 def test_release_unknown_assignment_says_where_it_looked(student: Path, tmp_path: Path) -> None:
@@ -212,6 +207,7 @@ def _solved(release: Release, out: Path, *, bugs: dict[str, str]) -> Path:
         for old, new in bugs.items():
             cell.source = cell.source.replace(old, new)
     nb.nbformat_minor = 4
+    out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     return out
 
@@ -279,10 +275,10 @@ def test_release_notebook_check_cells_in_a_kernel_match_the_instructors_check(
 def test_release_notebook_cells_cost_nothing_when_graded(release: Release, tmp_path: Path) -> None:
     """Batch-graded, the reference with its setup and check cells still earns full marks, and
     the cells add no lead for review and no stand-in note."""
-    solved = _solved(release, tmp_path / "solved.ipynb", bugs={})
-    result = run_grade("check", solved, "--json")
+    solved = _solved(release, tmp_path / "in" / "solved.ipynb", bugs={})
+    result = run_grade("batch", solved.parent, "--out", tmp_path / "out", "--quiet")
     assert result.returncode == 0, result.stderr
-    card = json.loads(result.stdout)
+    card = json.loads((tmp_path / "out" / "solved.json").read_text(encoding="utf-8"))
     assert card["score"] == card["max_score"] == 100
     assert "integrity" not in card  # no lead for review
     assert [e for e in card["errors"] if "%tensorflow_version" not in e and "%pip" not in e] == []
