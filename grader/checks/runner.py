@@ -112,7 +112,14 @@ def run_checks(
             plugins=[GraderPlugin(grading), report],
         )
     if (
-        exit_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
+        # INTERRUPTED: a checks file did not import (collection error); its checks would
+        # otherwise all read as "did not run", silently costing every student those points.
+        exit_code
+        in (
+            pytest.ExitCode.USAGE_ERROR,
+            pytest.ExitCode.INTERNAL_ERROR,
+            pytest.ExitCode.INTERRUPTED,
+        )
         or report.report is None
     ):
         raise AssignmentError(

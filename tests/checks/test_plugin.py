@@ -196,6 +196,15 @@ def test_run_checks_check_id_missing_from_spec_is_usage_error(tmp_path: Path) ->
         run_checks(assignment, SQUARES)
 
 
+def test_run_checks_checks_file_that_does_not_import_is_the_assignments_error(
+    tmp_path: Path,
+) -> None:
+    broken = CHECKS + "\nthis is not python\n"
+    assignment = _make_assignment(tmp_path / "fake", check_ids=CHECK_IDS, checks=broken)
+    with pytest.raises(AssignmentError, match=r"(?s)could not run.*ERROR collecting test_fake"):
+        run_checks(assignment, SQUARES)
+
+
 def test_run_checks_spec_check_without_test_is_usage_error(tmp_path: Path) -> None:
     assignment = _make_assignment(tmp_path / "fake", check_ids=[*CHECK_IDS, "1.2/farewell"])
     with pytest.raises(
