@@ -7,19 +7,24 @@ One run builds a folder of N copies of realistic sample notebooks and measures, 
   (b) nbclient executing each notebook in a fresh Jupyter kernel, one after another, the way
       nbgrader autogrades (on an evenly spaced sample of the copies);
   (c) a fresh `python` process per notebook executing its code cells in one namespace (same sample);
-  (d) the bare limit: the reference solution's code executed again and again in one warm process
-      (TensorFlow imported once, a fresh namespace each time);
+  (d) the bare limit: the reference solution's code executed again and again in warm processes
+      (TensorFlow imported once, an untimed warm-up run, a fresh namespace each time): in one
+      process, and in W processes side by side (the same parallelism as (a) with W workers);
   (e) `python grade.py check REFERENCE --json`: one submission, one cold sandbox.
 
-It also measures the peak memory of the grader's whole process tree for (e) and for the batch with
-2 workers, counted as a container's memory cgroup counts it (shared pages once): the sum of PSS
-over the grader and every descendant, sampled about every 100 ms in separate, untimed runs
-(reading PSS of a TensorFlow process costs ~20 ms of kernel time, which would skew the timings).
+The headline compares (a) with (d) at equal parallelism, one worker against one warm process and
+W workers against W warm processes, and (a)'s throughput with (b)'s; the other ratios come from
+the same run. It also measures the peak memory of the grader's whole process tree for (e) and for
+the batch with 2 workers, counted as a container's memory cgroup counts it (shared pages once):
+the sum of PSS over the grader and every descendant, sampled about every 100 ms in separate,
+untimed runs (reading PSS of a TensorFlow process costs ~20 ms of kernel time, which would skew
+the timings).
 
-    python bench/bench.py --copies 40 [--workers W] [--sample 8] [--json FILE]
+    python bench/bench.py --copies 40 [--workers W] [--sample 8] [--json FILE] [--write-readme]
     python bench/bench.py --quick            # 6 copies, small samples: a fast check
 
-Progress goes to stderr, results to stdout. Ratios come from the same run, as the machine is noisy.
+Progress goes to stderr, the report (rendered by bench/bench_report.py from the same numbers
+--json writes) to stdout. Ratios come from the same run, as the machine is noisy.
 """
 
 from __future__ import annotations
@@ -44,18 +49,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import bench_report
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = (ROOT / "examples" / "submissions", ROOT / "tests" / "data" / "submissions")
 REFERENCE = ROOT / "reference" / "lab1-part1" / "solution.ipynb"
 GRADE = ROOT / "grade.py"
 SECTION_IDS = ("1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.4")
 
-TARGET_SPEEDUP_VS_NBCLIENT = 8.0
-TARGET_COST_VS_WARM = 1.5
-TARGET_CHECK_PEAK_BYTES = 700 * 10**6  # Gradescope: 768 MB container, keep under 700 MB
-TARGET_BATCH2_PEAK_BYTES = 2 * 2**30
-RESULT_MARK = "BENCH-RESULT "
 MIB = 2**20
+# Issue 14's targets, for --copies 40 on a quiet 2-core machine: (comparison, value).
+TARGET_COST_VS_WARM = ("<=", 1.3)  # s/sub of (a) over (d), at equal parallelism (1 and W)
+TARGET_SPEEDUP_VS_NBCLIENT = (">=", 15.0)  # throughput of (a) with W workers over (b)
+TARGET_CHECK_PEAK_BYTES = ("<=", 600 * MIB)  # Gradescope: a 768 MB container for one `check`
+TARGET_BATCH2_PEAK_BYTES = ("<", 2 * 2**30)
+RESULT_MARK = "BENCH-RESULT "
+READY_MARK = "BENCH-READY"
 
 
 # -- the submissions ------------------------------------------------------------------------
@@ -297,35 +306,99 @@ def bench_fresh_python(sample: Sequence[Copy], scratch: Path) -> Timing:
     )
 
 
-def warm_block(runs: int, scratch: Path) -> dict[str, Any]:
-    """One warm process: `runs` timed executions of the reference solution's code."""
-    log(f"(d) the reference solution {runs} times in one warm process ...")
-    _, done = run(
-        [sys.executable, Path(__file__).resolve(), "--warm-loop", REFERENCE, "--runs", runs],
-        env=plain_env(),
-        cwd=scratch,
+def warm_block(runs: int, scratch: Path, processes: int = 1) -> dict[str, Any]:
+    """`processes` warm processes side by side, each running the reference solution's code.
+
+    Each imports TensorFlow once and does an untimed warm-up run; once all are ready they start
+    together and each does `runs` timed runs (a fresh namespace each time). The block's wall
+    clock runs from their common start to the end of the last one (CLOCK_MONOTONIC, which all
+    processes share). What the notebook prints goes to a file; each process reports to the
+    benchmark on a pipe of its own, so none can stall on a full pipe while the others run.
+    """
+    log(
+        f"(d) the reference solution {runs} times in each of {processes} warm processes side "
+        "by side ..."
+        if processes > 1
+        else f"(d) the reference solution {runs} times in one warm process ..."
     )
-    return result_line(done.stdout)
+    procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+    outputs = scratch / "warm-output.log"
+    try:
+        with outputs.open("ab") as sink:
+            for _ in range(processes):
+                read_fd, write_fd = os.pipe()
+                proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        Path(__file__).resolve(),
+                        "--warm-loop",
+                        REFERENCE,
+                        "--runs",
+                        str(runs),
+                        "--report-fd",
+                        str(write_fd),
+                    ],
+                    cwd=scratch,
+                    env=plain_env(),
+                    stdin=subprocess.PIPE,
+                    stdout=sink,
+                    stderr=sink,
+                    pass_fds=(write_fd,),
+                )
+                os.close(write_fd)
+                procs.append((proc, os.fdopen(read_fd, "r", encoding="utf-8")))
+        for _, report in procs:  # every process imported TensorFlow and warmed up
+            if report.readline().strip() != READY_MARK:
+                raise SystemExit(f"bench: a warm process failed before its runs; see {outputs}")
+        for proc, _ in procs:  # then all start at once
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            proc.stdin.flush()
+        results = [result_line(report.read()) for _, report in procs]
+        for proc, _ in procs:
+            if proc.wait(timeout=3600) != 0:
+                raise SystemExit(f"bench: a warm process exited {proc.returncode}; see {outputs}")
+    finally:
+        for proc, report in procs:
+            report.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return {
+        "processes": results,
+        "wall_s": max(float(r["ended"]) for r in results)
+        - min(float(r["started"]) for r in results),
+    }
 
 
 def bench_warm(blocks: Sequence[dict[str, Any]]) -> Timing:
-    """(d) the bare limit, from warm blocks run at the start and at the end of the benchmark.
+    """(d) the bare limit, from blocks of warm processes run at the start and at the end.
 
     Two blocks, minutes apart, so that a burst of load on a noisy machine does not decide it.
+    Seconds per submission: the blocks' wall clock over all their timed runs.
     """
-    times = [float(t) for block in blocks for t in block["times"]]
+    processes = len(blocks[0]["processes"])
+    done = [p for block in blocks for p in block["processes"]]
+    times = [float(t) for p in done for t in p["times"]]
     ordered = sorted(times)
+    many = processes > 1
     return Timing(
         method="d",
-        label="(d) warm process, reference code",
+        label=f"(d) reference code, {processes} warm process{'es' if many else ''}",
         count=len(times),
-        seconds=sum(times),
-        note=f"{len(times)} runs in {len(blocks)} processes, each after an untimed warm-up; "
-        f"fastest {ordered[0]:.2f}, median {ordered[len(ordered) // 2]:.2f}",
+        seconds=sum(float(block["wall_s"]) for block in blocks),
+        note=(
+            f"{len(times)} runs in {len(blocks)} blocks"
+            + (f" of {processes} processes at once" if many else " (one process each)")
+            + f", each after an untimed warm-up; per run fastest {ordered[0]:.2f}, "
+            f"median {ordered[len(ordered) // 2]:.2f}"
+        ),
         per_item=times,
         extra={
-            "import_s": [float(block["import_s"]) for block in blocks],
-            "warmup_s": [float(block["warmup_s"]) for block in blocks],
+            "processes": processes,
+            "walls_s": [float(block["wall_s"]) for block in blocks],
+            "import_s": [float(p["import_s"]) for p in done],
+            "warmup_s": [float(p["warmup_s"]) for p in done],
         },
     )
 
@@ -360,8 +433,11 @@ def exec_notebook(path: Path) -> None:
     print(RESULT_MARK + json.dumps({"cells": len(cells), "errors": errors}), flush=True)
 
 
-def warm_loop(path: Path, runs: int) -> None:
-    """(d)'s child: import TensorFlow once, then time `runs` executions of the notebook's code."""
+def warm_loop(path: Path, runs: int, report_fd: int) -> None:
+    """(d)'s child: import TensorFlow once, warm up, wait for "go", time `runs` executions.
+
+    Reports on `report_fd`: READY_MARK after the warm-up, then RESULT_MARK and its numbers.
+    """
     start = time.perf_counter()
     import matplotlib.pyplot as plt
     import tensorflow as tf  # noqa: F401 - imported once for every run below
@@ -380,12 +456,21 @@ def warm_loop(path: Path, runs: int) -> None:
         plt.close("all")
         return seconds
 
-    warmup_s = once()
-    times = [once() for _ in range(runs)]
-    print(
-        RESULT_MARK + json.dumps({"import_s": import_s, "warmup_s": warmup_s, "times": times}),
-        flush=True,
-    )
+    with os.fdopen(report_fd, "w", encoding="utf-8") as report:
+        warmup_s = once()
+        print(READY_MARK, file=report, flush=True)
+        sys.stdin.readline()  # "go": every process of the block is ready
+        started = time.monotonic()
+        times = [once() for _ in range(runs)]
+        ended = time.monotonic()
+        numbers = {
+            "import_s": import_s,
+            "warmup_s": warmup_s,
+            "times": times,
+            "started": started,
+            "ended": ended,
+        }
+        print(RESULT_MARK + json.dumps(numbers), file=report, flush=True)
 
 
 # -- memory of a process tree ---------------------------------------------------------------
@@ -479,6 +564,10 @@ def _describe(pid: int) -> tuple[str, int]:
         return name, uid
     except (OSError, StopIteration, ValueError):
         return "?", -1
+
+
+def _is_student(uid: int) -> bool:
+    return uid not in (os.getuid(), -1)
 
 
 @dataclass(slots=True)
@@ -674,223 +763,256 @@ def check_verdicts(
     }
 
 
-# -- the report -----------------------------------------------------------------------------
+# -- the numbers of the report --------------------------------------------------------------
 
 
-def _mib(n: int) -> str:
-    return f"{n / MIB:,.0f} MiB"
-
-
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
-
-
-def report(
-    timings: Sequence[Timing],
-    memory: Sequence[tuple[MemoryPeak, int]],
-    verdicts: dict[str, Any],
-    per_origin: list[tuple[str, int, str, int]],
-    meta: dict[str, Any],
-) -> dict[str, Any]:
-    """Print the tables; return the same numbers for --json."""
-    print_timings(timings, meta)
-    ratios = print_ratios(timings, meta)
-    mem_rows = print_memory(memory)
-    print_verdicts(verdicts, per_origin, meta)
-    return {
-        "meta": meta,
-        "timings": [
-            {**asdict(t), "rate": t.rate, "per_submission": t.per_submission} for t in timings
-        ],
-        "ratios": ratios,
-        "targets": {
-            "speedup_vs_nbclient": TARGET_SPEEDUP_VS_NBCLIENT,
-            "cost_vs_warm": TARGET_COST_VS_WARM,
-            "check_peak_bytes": TARGET_CHECK_PEAK_BYTES,
-            "batch2_peak_bytes": TARGET_BATCH2_PEAK_BYTES,
-        },
-        "memory": mem_rows,
-        "verdicts": verdicts,
-    }
-
-
-def _method(timings: Sequence[Timing], method: str, workers: int | None = None) -> Timing:
+def _method(timings: Sequence[Timing], method: str, parallel: int | None = None) -> Timing:
+    """The timing of `method`; with `parallel`, the one with that many workers or processes."""
     return next(
         t
         for t in timings
-        if t.method == method and (workers is None or t.extra.get("workers") == workers)
+        if t.method == method
+        and (parallel is None or t.extra.get("workers", t.extra.get("processes")) == parallel)
     )
 
 
-def print_timings(timings: Sequence[Timing], meta: dict[str, Any]) -> None:
-    sample = _method(timings, "b").count
-    print(
-        f"\nGrading throughput: {meta['copies']} copies of {meta['originals']} sample notebooks, "
-        f"{meta['cores']} cores, sandbox {meta['sandbox']}, TensorFlow {meta['tensorflow']}, "
-        f"load average before {meta['load_average_before'][0]:.2f}"
-    )
-    print(
-        f"(b) and (c) ran an evenly spaced sample of {sample} of the copies, one after another; "
-        "their rates are per submission. (d) repeats the reference solution.\n"
-        "For (b) and (c), lines starting with % or ! are commented out (Colab-only magics).\n"
-    )
-    head = f"{'method':<34} {'subs':>5} {'seconds':>8} {'subs/s':>7} {'s/sub':>6}  notes"
-    print(head)
-    print("-" * (len(head) + 30))
-    for t in timings:
-        print(
-            f"{t.label:<34} {t.count:>5} {t.seconds:>8.1f} {t.rate:>7.2f} "
-            f"{t.per_submission:>6.2f}  {t.note}"
-        )
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
 
 
-def print_ratios(timings: Sequence[Timing], meta: dict[str, Any]) -> dict[str, float]:
-    a_w = _method(timings, "a")
-    workers = int(a_w.extra["workers"])
-    a_1 = _method(timings, "a", 1)
-    b, c, d = (_method(timings, m) for m in "bcd")
-    inside = sum(a_w.per_item) / len(a_w.per_item)
-    ratios = {
-        "a_vs_b_throughput": a_w.rate / b.rate,
-        "a1_vs_b_throughput": a_1.rate / b.rate,
-        "a_vs_c_throughput": a_w.rate / c.rate,
-        "a_cost_vs_d": a_w.per_submission / d.per_submission,
-        "a1_cost_vs_d": a_1.per_submission / d.per_submission,
-        "a_in_sandbox_vs_d": inside / d.per_submission,
+def _ratio(
+    id_: str,
+    label: str,
+    numerator: float,
+    denominator: float,
+    *,
+    unit: str = "",
+    measure: str = "",
+    target: tuple[str, float] | None = None,
+    headline: bool = False,
+    note: str = "",
+) -> dict[str, Any]:
+    """One ratio of the report: its figures, and its target and whether it is met, if any."""
+    value = numerator / denominator
+    return {
+        "id": id_,
+        "label": label,
+        "measure": measure or label,
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "unit": unit,
+        "target": {"op": target[0], "value": target[1]} if target else None,
+        "met": bench_report.meets(value, *target) if target else None,
+        "headline": headline,
+        "note": note,
     }
-    speedup_ok = ratios["a_vs_b_throughput"] >= TARGET_SPEEDUP_VS_NBCLIENT
-    cost_ok = ratios["a_cost_vs_d"] <= TARGET_COST_VS_WARM
+
+
+def compute_ratios(
+    timings: Sequence[Timing], reference_in_worker_s: float | None
+) -> list[dict[str, Any]]:
+    """The headline (s/sub of (a) over (d) with 1 and with W, throughput of (a) over (b)) and
+    the other ratios, all from this run's timings."""
+    a_1 = _method(timings, "a", 1)
+    a_w = _method(timings, "a")  # sorted first: the most workers
+    workers = int(a_w.extra["workers"])
+    d_1 = _method(timings, "d", 1)
+    d_w = _method(timings, "d", workers)
+    b, c = _method(timings, "b"), _method(timings, "c")
     w = f"{workers} worker{'s' if workers > 1 else ''}"
-    print("\nRatios (same run; the targets are set for 40 submissions on 2 cores)")
-    rows = [  # (label, ratio, comment, shown only when (a) ran with more than one worker)
-        (f"throughput (a) {w} / (b) nbclient", ratios["a_vs_b_throughput"],
-         f"target >= {TARGET_SPEEDUP_VS_NBCLIENT:g}x: {_verdict(speedup_ok)}", False),
-        ("throughput (a) 1 worker / (b) nbclient", ratios["a1_vs_b_throughput"], "", True),
-        (f"throughput (a) {w} / (c) fresh python", ratios["a_vs_c_throughput"], "", False),
-        (f"s/sub (a) {w} / (d) warm bare limit", ratios["a_cost_vs_d"],
-         f"target <= {TARGET_COST_VS_WARM:g}x: {_verdict(cost_ok)}", False),
-        ("s/sub (a) 1 worker / (d) warm bare limit", ratios["a1_cost_vs_d"],
-         "one process against one process", True),
-    ]  # fmt: skip
-    for label, value, comment, parallel_only in rows:
-        if workers > 1 or not parallel_only:
-            print(f"  {label:<42} {value:6.2f}x   {comment}".rstrip())
-    print(
-        f"  (a) time per submission inside a warm worker (scorecards' duration_s, mean "
-        f"{inside:.2f} s) / (d): {ratios['a_in_sandbox_vs_d']:.2f}x"
-    )
-    ref = meta["reference_in_sandbox_s"]
-    if ref:
-        ratios["a_reference_in_sandbox_vs_d"] = ref / d.per_submission
-        print(
-            f"  the same for the reference solution's copies only (mean {ref:.2f} s, the very code "
-            f"(d) runs): {ratios['a_reference_in_sandbox_vs_d']:.2f}x"
+    s_sub, subs_s = "s per submission", "submissions/s"
+    ratios = [
+        _ratio(
+            "a1_cost_vs_d1",
+            "s/sub (a) 1 worker / (d) 1 warm process",
+            a_1.per_submission,
+            d_1.per_submission,
+            unit=s_sub,
+            measure="seconds per submission, `batch` with 1 worker vs the lab's code in 1 warm "
+            "process",
+            target=TARGET_COST_VS_WARM,
+            headline=True,
         )
-    print(
-        f"  (d) imported TensorFlow in {', '.join(f'{s:.1f}' for s in d.extra['import_s'])} s; "
-        f"first, untimed runs took {', '.join(f'{s:.2f}' for s in d.extra['warmup_s'])} s"
+    ]
+    if workers > 1:
+        ratios.append(
+            _ratio(
+                "aw_cost_vs_dw",
+                f"s/sub (a) {w} / (d) {workers} warm processes",
+                a_w.per_submission,
+                d_w.per_submission,
+                unit=s_sub,
+                measure=f"seconds per submission, `batch` with {w} vs the lab's code in "
+                f"{workers} warm processes side by side",
+                target=TARGET_COST_VS_WARM,
+                headline=True,
+            )
+        )
+    ratios.append(
+        _ratio(
+            "aw_vs_b_throughput",
+            f"throughput (a) {w} / (b) nbclient",
+            a_w.rate,
+            b.rate,
+            unit=subs_s,
+            measure=f"throughput, `batch` ({w}) vs nbclient's fresh kernel per notebook",
+            target=TARGET_SPEEDUP_VS_NBCLIENT,
+            headline=True,
+        )
     )
-    print(
-        f"  cells raising, per sampled notebook: (b) {b.extra['cells_with_errors']}, "
-        f"(c) {c.extra['cells_with_errors']}"
+    if workers > 1:
+        ratios.append(
+            _ratio(
+                "a1_vs_b_throughput",
+                "throughput (a) 1 worker / (b) nbclient",
+                a_1.rate,
+                b.rate,
+                unit=subs_s,
+            )
+        )
+    ratios.append(
+        _ratio(
+            "aw_vs_c_throughput",
+            f"throughput (a) {w} / (c) fresh python",
+            a_w.rate,
+            c.rate,
+            unit=subs_s,
+        )
     )
+    ratios.append(
+        _ratio(
+            "a1_in_worker_vs_d1",
+            "inside a warm worker, 1 worker / (d) 1 process",
+            _mean(a_1.per_item),
+            _mean(d_1.per_item),
+            unit="s per run",
+            note="scorecards' mean duration_s (sandbox run, harvest, checks; no start-up) "
+            "against (d)'s mean run",
+        )
+    )
+    if workers > 1:
+        ratios.append(
+            _ratio(
+                "aw_in_worker_vs_dw",
+                f"inside a warm worker, {w} / (d) {workers} processes",
+                _mean(a_w.per_item),
+                _mean(d_w.per_item),
+                unit="s per run",
+                note="the same, both at the same parallelism",
+            )
+        )
+    if reference_in_worker_s is not None:
+        ratios.append(
+            _ratio(
+                "a1_reference_in_worker_vs_d1",
+                "inside a warm worker, reference copies, 1 worker / (d)",
+                reference_in_worker_s,
+                _mean(d_1.per_item),
+                unit="s per run",
+                note="the very code (d) runs",
+            )
+        )
+    if workers > 1:
+        ratios.append(
+            _ratio(
+                "a_scaling",
+                f"s/sub (a) 1 worker / (a) {w}",
+                a_1.per_submission,
+                a_w.per_submission,
+                unit=s_sub,
+                note=f"what {workers} workers gain; (d) 1 / (d) {workers} processes: "
+                f"{d_1.per_submission / d_w.per_submission:.2f}x",
+            )
+        )
     return ratios
 
 
-def _is_student(uid: int) -> bool:
-    return uid not in (os.getuid(), -1)
+def memory_rows(memory: Sequence[tuple[str, str, MemoryPeak, tuple[str, int]]]) -> list[Any]:
+    """The memory peaks with their targets, for the JSON."""
+    return [
+        {
+            **asdict(peak),
+            "id": id_,
+            "measure": measure,
+            "target_op": target[0],
+            "target_bytes": target[1],
+            "met": bench_report.meets(peak.peak_bytes, *target),
+        }
+        for id_, measure, peak, target in memory
+    ]
 
 
-def _process_name(process: dict[str, Any]) -> str:
-    uid = int(process["uid"])
-    return f"{process['name']}[uid {uid}]" if _is_student(uid) else str(process["name"])
-
-
-def print_memory(memory: Sequence[tuple[MemoryPeak, int]]) -> list[dict[str, Any]]:
-    print(
-        "\nPeak memory of the whole process tree (sum of PSS, sampled every ~100 ms, untimed runs)"
-    )
-    rows = []
-    for peak, target in memory:
-        ok = peak.peak_bytes < target
-        runs = (
-            f" (peaks of {len(peak.run_peaks_bytes)} runs: "
-            f"{', '.join(f'{b / MIB:.0f}' for b in peak.run_peaks_bytes)} MiB)"
-            if len(peak.run_peaks_bytes) > 1
-            else ""
-        )
-        print(
-            f"  {peak.label}: {_mib(peak.peak_bytes)}{runs}\n"
-            f"    target < {_mib(target)} ({target / 1e6:,.0f} MB): {_verdict(ok)}"
-        )
-        parts = ", ".join(
-            f"{_process_name(p)} {p['pss_bytes'] / MIB:.0f}"
-            for p in sorted(peak.peak_processes, key=lambda p: -int(p["pss_bytes"]))
-        )
-        students = sum(_is_student(p["uid"]) for p in peak.peak_processes)
-        print(
-            f"    at the peak ({peak.peak_at_s:.1f} s in): {len(peak.peak_processes)} processes, "
-            f"{students} of them student code; MiB: {parts}"
-        )
-        print(
-            f"    highest sum while student code ran: {_mib(peak.peak_with_student_bytes)}; "
-            f"{peak.samples} samples in {peak.seconds:.0f} s (one per "
-            f"{peak.mean_interval_s * 1000:.0f} ms); at most {peak.max_processes} processes at "
-            f"once, {peak.pids_seen} seen, {peak.other_uid_pids_seen} of them as a job uid; "
-            f"tree walk: {peak.walk}; a vfork child sharing its parent's memory, not counted "
-            f"again, in {peak.shared_address_spaces} samples"
-        )
-        rows.append({**asdict(peak), "target_bytes": target, "met": ok})
-    return rows
-
-
-def print_verdicts(
-    verdicts: dict[str, Any], per_origin: list[tuple[str, int, str, int]], meta: dict[str, Any]
-) -> None:
-    print(f"\nVerdicts of (a), {meta['workers']} workers (P passed, F failed, E error)")
-    print(f"  {'notebook (copies)':<44} {'score':>5}  {'  '.join(SECTION_IDS)}  TA agrees")
-    for name, score, marks, n in per_origin:
-        print(f"  {name + f' ({n})':<44} {score:>5}  {marks}")
-    counts = ", ".join(f"{score}: {n}" for score, n in verdicts["score_counts"].items())
-    print(f"  copies per score: {counts}")
-    print(
-        f"  scorecards: {verdicts['scorecards']}; copies graded differently between these runs: "
-        f"{len(verdicts['runs_differing'])}; notebooks whose copies got different results: "
-        f"{len(verdicts['copies_inconsistent'])}; grader failures: {verdicts['grader_failures']}"
-    )
-    print(
-        f"  sections agreeing with the TA (verdicts.toml): {verdicts['ta_sections_agree']}"
-        f"/{verdicts['ta_sections_total']}"
-    )
-    for line in verdicts["ta_disagreements"][:10] + verdicts["runs_differing"][:10]:
-        print(f"    {line}")
-
-
-def origin_rows(
-    copies: Sequence[Copy], cards: dict[str, dict[str, Any]]
-) -> list[tuple[str, int, str, int]]:
-    """(notebook, score, section marks, copies) per original notebook, for the verdicts table."""
+def origin_rows(copies: Sequence[Copy], cards: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per original notebook: its name, copies, score, section statuses, agreement with the TA."""
     ta = ta_verdicts()
-    marks = {"passed": "P", "failed": "F", "error": "E", "timeout": "T", "not_run": "-"}
-    seen: dict[Path, tuple[str, int, str, int]] = {}
+    seen: dict[Path, dict[str, Any]] = {}
     for copy in copies:
         card = cards.get(copy.student)
         if card is None:
             continue
         got = statuses(card)
         expected = ta.get(copy.origin, {})
-        agree = sum(got.get(s) == v for s, v in expected.items())
-        cells = "  ".join(marks.get(got.get(s, ""), "?").center(len(s)) for s in SECTION_IDS)
-        name = str(copy.origin.relative_to(ROOT).parent.parent.name + "/" + copy.origin.name)
         old = seen.get(copy.origin)
-        row = (
-            name,
-            int(card["score"]),
-            f"{cells}  {agree}/{len(expected)}",
-            1 + (old[3] if old else 0),
-        )
-        seen[copy.origin] = row
+        seen[copy.origin] = {
+            "notebook": f"{copy.origin.relative_to(ROOT).parent.parent.name}/{copy.origin.name}",
+            "copies": 1 + (old["copies"] if old else 0),
+            "score": int(card["score"]),
+            "statuses": {sid: got.get(sid, "") for sid in SECTION_IDS},
+            "ta_agree": sum(got.get(s) == v for s, v in expected.items()),
+            "ta_total": len(expected),
+        }
     return list(seen.values())
+
+
+def _git_revision() -> str | None:
+    """The grader's commit, with "+changes" when the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+changes" if dirty else head
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                None,
+            )
+    except OSError:
+        return None
+
+
+def _memory_total() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            return next(
+                (int(line.split()[1]) * 1024 for line in f if line.startswith("MemTotal:")), None
+            )
+    except (OSError, ValueError):
+        return None
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -904,11 +1026,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python bench/bench.py",
         description="Batch grading with warm sandboxes against nbclient, a fresh python per "
-        "submission and the warm bare limit; peak memory of the process tree.",
+        "submission and the lab's code in warm processes (one, and W side by side); peak memory "
+        "of the process tree.",
     )
     parser.add_argument("--copies", type=int, default=40, help="submissions to grade (default 40)")
     parser.add_argument(
-        "--workers", type=int, default=cores(), help=f"workers for (a) (default: cores, {cores()})"
+        "--workers",
+        type=int,
+        default=cores(),
+        help=f"workers for (a) and warm processes for (d) (default: cores, {cores()})",
     )
     parser.add_argument(
         "--sample", type=int, default=8, help="copies run by (b) and (c) (default 8)"
@@ -917,7 +1043,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--warm-runs",
         type=int,
         default=10,
-        help="timed runs of (d), half at the start and half at the end (default 10)",
+        help="timed runs of (d) per process, half at the start and half at the end (default 10)",
     )
     parser.add_argument(
         "--memory-runs",
@@ -926,11 +1052,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="memory runs of (e), the highest wins (default 3)",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers here")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="rewrite the generated figures in bench/README.md and README.md from this run",
+    )
     parser.add_argument("--quick", action="store_true", help="a fast check: 6 copies, samples of 3")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--exec-notebook", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--warm-loop", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--report-fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.copies, args.sample, args.warm_runs, args.memory_runs = 6, 3, 4, 1
@@ -947,27 +1079,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         exec_notebook(args.exec_notebook)
         return 0
     if args.warm_loop is not None:
-        warm_loop(args.warm_loop, args.runs)
+        if args.report_fd is None:
+            raise SystemExit("bench: --warm-loop needs --report-fd")
+        warm_loop(args.warm_loop, args.runs, args.report_fd)
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
-        numbers = benchmark(args, work, argv)
-        if args.json is not None:
-            text = json.dumps(numbers, indent=2, default=str) + "\n"
-            args.json.write_text(text, encoding="utf-8")
-            log(f"numbers written to {args.json}")
+        results = benchmark(args, work, argv)
     finally:
         if args.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    if args.json is not None:
+        text = json.dumps(results, indent=2, default=str) + "\n"
+        args.json.write_text(text, encoding="utf-8")
+        log(f"numbers written to {args.json}")
+    sys.stdout.write(bench_report.render_report(results))
+    if args.write_readme:
+        for path in bench_report.write_readmes(results):
+            log(f"figures written to {path}")
     return 0
 
 
 def benchmark(args: argparse.Namespace, work: Path, argv: Sequence[str] | None) -> dict[str, Any]:
-    """Every measurement, in one run; print the report and return its numbers."""
+    """Every measurement, in one run; return its numbers (the JSON; the report renders them)."""
     load_before = os.getloadavg()
+    started = time.time()
     originals = sample_notebooks()
     folder = work / "submissions"
     copies = build_copies(originals, args.copies, folder)
@@ -976,7 +1115,10 @@ def benchmark(args: argparse.Namespace, work: Path, argv: Sequence[str] | None) 
     scratch.mkdir()
     log(f"{len(copies)} copies of {len(originals)} notebooks in {folder}")
 
-    warm = [warm_block(args.warm_runs // 2, scratch)]  # first: it also warms the page cache
+    parallel = list(dict.fromkeys([1, args.workers]))  # (d) in 1 process, and in W side by side
+    first_half = args.warm_runs // 2
+    # First: it also warms the page cache.
+    warm = {n: [warm_block(first_half, scratch, n)] for n in parallel}
     timings = []
     runs: dict[str, dict[str, dict[str, Any]]] = {}
     for workers in dict.fromkeys([args.workers, 1]):
@@ -986,9 +1128,12 @@ def benchmark(args: argparse.Namespace, work: Path, argv: Sequence[str] | None) 
     timings.append(bench_nbclient(sample, scratch))
     timings.append(bench_fresh_python(sample, scratch))
     timings.append(bench_check())
-    warm.append(warm_block(args.warm_runs - args.warm_runs // 2, scratch))
-    timings.append(bench_warm(warm))
-    timings.sort(key=lambda t: (t.method, -int(t.extra.get("workers", 0))))
+    for n in parallel:
+        warm[n].append(warm_block(args.warm_runs - first_half, scratch, n))
+    timings += [bench_warm(blocks) for blocks in warm.values()]
+    timings.sort(
+        key=lambda t: (t.method, -int(t.extra.get("workers", t.extra.get("processes", 0))))
+    )
 
     check_argv: list[str | Path | int] = [sys.executable, GRADE, "check", REFERENCE, "--json"]
     out_mem = work / "out-memory"
@@ -1000,53 +1145,77 @@ def benchmark(args: argparse.Namespace, work: Path, argv: Sequence[str] | None) 
         "--out",
         out_mem,
         "--quiet",
+        "--workers",
+        2,
     ]
     memory = [
         (
+            "check",
+            "peak memory (PSS, whole process tree), `check` on one submission",
             measure_memory("(e) grade.py check reference --json", check_argv, args.memory_runs),
             TARGET_CHECK_PEAK_BYTES,
         ),
         (
-            measure_memory(
-                f"(a) grade.py batch, 2 workers, {len(copies)} copies",
-                [*batch_argv, "--workers", 2],
-            ),
+            "batch2",
+            "peak memory (PSS, whole process tree), `batch` with 2 workers",
+            measure_memory(f"(a) grade.py batch, 2 workers, {len(copies)} copies", batch_argv),
             TARGET_BATCH2_PEAK_BYTES,
         ),
     ]
-    runs["memory run, workers=2"] = load_cards(out_mem)
+    runs["memory run (workers=2)"] = load_cards(out_mem)
 
-    first = runs[f"workers={args.workers}"]
+    one = runs["workers=1"]
     reference_times = [
-        float(first[c.student]["duration_s"])
+        float(one[c.student]["duration_s"])
         for c in copies
-        if c.origin == REFERENCE and c.student in first
+        if c.origin == REFERENCE and c.student in one
     ]
+    first = runs[f"workers={args.workers}"]
+    given = list(sys.argv[1:] if argv is None else argv)
     meta = {
-        "command": " ".join(
-            ["python", "bench/bench.py", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "command": " ".join(["python", "bench/bench.py", *given]),
+        "argv": given,
+        "date": time.strftime("%Y-%m-%d %H:%M %z", time.localtime(started)),
+        "started_at": started,
+        "seconds": time.time() - started,
         "copies": len(copies),
         "originals": len(originals),
         "sample": [c.student for c in sample],
         "cores": cores(),
+        "cpu_model": _cpu_model(),
+        "memory_total_bytes": _memory_total(),
+        "platform": platform.platform(),
         "workers": args.workers,
+        "warm_runs": args.warm_runs,
+        "memory_runs": args.memory_runs,
         "sandbox": ", ".join(
             sorted({str(c["environment"].get("sandbox")) for c in first.values()})
         ),
         "python": platform.python_version(),
-        "tensorflow": metadata.version("tensorflow"),
-        "nbclient": metadata.version("nbclient"),
-        "ipykernel": metadata.version("ipykernel"),
+        "tensorflow": _version("tensorflow"),
+        "nbclient": _version("nbclient"),
+        "ipykernel": _version("ipykernel"),
+        "git": _git_revision(),
+        "uid": os.getuid(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
-        "reference_in_sandbox_s": (
-            sum(reference_times) / len(reference_times) if reference_times else None
-        ),
     }
-    verdicts = check_verdicts(copies, runs)
-    return report(timings, memory, verdicts, origin_rows(copies, first), meta)
+    reference_in_worker = _mean(reference_times) if reference_times else None
+    verdicts = {
+        **check_verdicts(copies, runs),
+        "section_ids": list(SECTION_IDS),
+        "notebooks": origin_rows(copies, first),
+    }
+    return {
+        "schema": bench_report.SCHEMA,
+        "meta": meta,
+        "timings": [
+            {**asdict(t), "rate": t.rate, "per_submission": t.per_submission} for t in timings
+        ],
+        "ratios": compute_ratios(timings, reference_in_worker),
+        "memory": memory_rows(memory),
+        "verdicts": verdicts,
+    }
 
 
 if __name__ == "__main__":

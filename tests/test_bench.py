@@ -1,5 +1,6 @@
 """Tests of the benchmark's cheap parts: bench/bench.py's copies, sample, magics and memory walk;
-bench/profile_run.py's section split and probe timing. None of them runs TensorFlow or a benchmark.
+bench/bench_report.py's report and README blocks (from a small JSON fixture); bench/profile_run.py's
+section split and probe timing. None of them runs TensorFlow or a benchmark.
 
 The benchmark itself takes minutes (`python bench/bench.py --quick` is the fast real run).
 """
@@ -7,7 +8,9 @@ The benchmark itself takes minutes (`python bench/bench.py --quick` is the fast 
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -38,6 +41,7 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 bench = _load("bench_script", BENCH / "bench.py")
+report = _load("bench_report_script", BENCH / "bench_report.py")
 profile_run = _load("profile_run_script", BENCH / "profile_run.py")
 
 
@@ -105,6 +109,328 @@ def test_bench_tells_a_shared_address_space_from_a_separate_one() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+# -- the report, from a small JSON fixture --------------------------------------------------------
+
+
+def _timing(method: str, label: str, count: int, seconds: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "method": method,
+        "label": label,
+        "count": count,
+        "seconds": seconds,
+        "rate": count / seconds,
+        "per_submission": seconds / count,
+        "note": "",
+        "per_item": [seconds / count] * count,
+        "extra": extra,
+    }
+
+
+def _ratio(id_: str, value: float, op: str | None, target: float, headline: bool) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "label": f"ratio {id_}",
+        "measure": f"the measure of {id_}",
+        "value": value,
+        "numerator": value,
+        "denominator": 1.0,
+        "unit": "s per submission",
+        "target": {"op": op, "value": target} if op else None,
+        "met": None,  # the renderer decides from the numbers, not from this
+        "headline": headline,
+        "note": "",
+    }
+
+
+def _memory(id_: str, peak_mib: int, op: str, target_mib: int) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "label": f"memory {id_}",
+        "measure": f"peak memory of {id_}",
+        "peak_bytes": peak_mib * 2**20,
+        "target_op": op,
+        "target_bytes": target_mib * 2**20,
+        "run_peaks_bytes": [peak_mib * 2**20],
+        "met": None,
+    }
+
+
+def _results() -> dict[str, Any]:
+    """A run's JSON, cut down: what bench_report needs of it."""
+    return {
+        "schema": report.SCHEMA,
+        "meta": {
+            "command": "python bench/bench.py --copies 40",
+            "date": "2026-12-01 10:00 +0000",
+            "copies": 40,
+            "originals": 20,
+            "sample": ["copy_000", "copy_005"],
+            "cores": 2,
+            "workers": 2,
+            "sandbox": "bwrap",
+            "python": "3.11.7",
+            "tensorflow": "2.21.0",
+            "nbclient": "0.11.0",
+            "ipykernel": "7.4.0",
+            "load_average_before": [0.1, 0.2, 0.3],
+        },
+        "timings": [
+            _timing("a", "(a) grade.py batch, 2 workers", 40, 20.0, workers=2),
+            _timing("a", "(a) grade.py batch, 1 worker", 40, 36.0, workers=1),
+            _timing("b", "(b) nbclient, fresh kernel each", 8, 48.0, cells_with_errors=[0, 1]),
+            _timing(
+                "d",
+                "(d) warm process, reference code",
+                10,
+                4.0,
+                processes=1,
+                import_s=[3.0, 3.1],
+                warmup_s=[0.7, 0.8],
+            ),
+        ],
+        "ratios": [
+            _ratio("a1_cost_vs_d1", 1.25, "<=", 1.3, True),
+            _ratio("aw_cost_vs_dw", 1.42, "<=", 1.3, True),
+            _ratio("aw_vs_b_throughput", 16.0, ">=", 15.0, True),
+            _ratio("aw_vs_c_throughput", 9.0, None, 0.0, False),
+        ],
+        "memory": [_memory("check", 590, "<=", 600), _memory("batch2", 2100, "<", 2048)],
+        "verdicts": {
+            "scorecards": {"workers=2": 40, "workers=1": 40},
+            "missing": {"workers=2": 0, "workers=1": 0},
+            "runs_differing": [],
+            "copies_inconsistent": [],
+            "ta_sections_agree": 240,
+            "ta_sections_total": 240,
+            "ta_disagreements": [],
+            "score_counts": {"100": 40},
+            "grader_failures": 0,
+            "section_ids": ["1.1", "1.2"],
+            "notebooks": [
+                {
+                    "notebook": "examples/reference_solution.ipynb",
+                    "copies": 40,
+                    "score": 100,
+                    "statuses": {"1.1": "passed", "1.2": "failed"},
+                    "ta_agree": 2,
+                    "ta_total": 2,
+                }
+            ],
+        },
+    }
+
+
+def test_report_renders_ratios_memory_and_verdicts_with_their_verdicts() -> None:
+    text = report.render_report(_results())
+    assert "Grading throughput: 40 copies of 20 sample notebooks, 2 cores" in text
+    assert _line(text, "(a) grade.py batch, 2 workers").split()[5:7] == ["40", "20.0"]
+    assert "target <= 1.3x: met" in _line(text, "ratio a1_cost_vs_d1")
+    assert "target <= 1.3x: NOT met" in _line(text, "ratio aw_cost_vs_dw")
+    assert "target >= 15x: met" in _line(text, "ratio aw_vs_b_throughput")
+    assert "target" not in _line(text, "ratio aw_vs_c_throughput")
+    headline, others = text.split("Other ratios")
+    assert "aw_vs_b_throughput" in headline
+    assert "aw_vs_c_throughput" in others
+    assert "target <= 600 MiB (629 MB): met" in text
+    assert "target < 2 GiB (2,147 MB): NOT met" in text
+    assert "imported TensorFlow in 3.0, 3.1 s" in text
+    assert "cells raising, per sampled notebook: (b) [0, 1]" in text
+    assert "examples/reference_solution.ipynb (40)" in _line(text, "examples/reference_solution")
+    assert _line(text, "examples/reference_solution").split()[-3:] == ["P", "F", "2/2"]
+    assert "240/240: agree" in text
+
+
+def test_met_words_follow_the_numbers_not_the_json_flags() -> None:
+    results = _results()
+    rows = {row["id"]: row for row in report.targets(results)}
+    assert [rows[i]["met"] for i in rows] == [True, False, True, True, False]
+    results["ratios"][0].update(value=1.31, numerator=1.31)  # over "at most 1.3x": not met
+    results["ratios"][0]["met"] = True  # a stale flag changes nothing
+    results["memory"][0]["peak_bytes"] = 600 * 2**20  # exactly on "at most": met
+    results["memory"][1]["peak_bytes"] = 2048 * 2**20  # exactly on "under": not met
+    rows = {row["id"]: row for row in report.targets(results)}
+    assert not rows["a1_cost_vs_d1"]["met"]
+    assert rows["memory_check"]["met"]
+    assert not rows["memory_batch2"]["met"]
+    bullets = "\n".join(report.reading(results))
+    assert (
+        "- **The measure of a1_cost_vs_d1: not met**, 1.31x (1.31 vs 1.00 s per submission); target at most 1.3x."
+        in bullets
+    )
+    assert "**Peak memory of check: met**, 600 MiB" in bullets
+    assert (
+        "**Peak memory of batch2: not met**, 2,048 MiB (2,147 MB); target under 2 GiB." in bullets
+    )
+    assert "**Verdicts: agree**" in bullets
+    table = report.speed_block(results)
+    assert (
+        "| the measure of a1_cost_vs_d1 | 1.31x (1.31 vs 1.00 s per submission) | at most 1.3x | not met |"
+        in table
+    )
+    assert (
+        "| the measure of aw_vs_b_throughput | 16.00x (16.00 vs 1.00 s per submission) | at least 15x | met |"
+        in table
+    )
+    assert "aw_vs_c_throughput" not in table  # no target: not a row
+
+
+def test_reading_says_when_the_run_is_not_the_targets_conditions() -> None:
+    results = _results()
+    assert "Not the conditions" not in "\n".join(report.reading(results))
+    results["meta"].update(copies=6, load_average_before=[1.5, 1.0, 0.5])
+    results["verdicts"]["ta_sections_agree"] = 239
+    bullets = "\n".join(report.reading(results))
+    assert "**Verdicts: do not agree**" in bullets
+    assert "6 copies, not 40, a load average of 1.50 before the run" in bullets
+    assert "6 copies, not 40" in report.speed_block(results)
+    assert "this run: 6 copies, not 40" in report.render_report(results)
+
+
+BENCH_README_TEXT = """# Benchmark
+
+Prose about what is measured.
+
+## Latest figures
+
+{begin}
+stale figures: 1.13x, met
+{end}
+
+## After
+
+More prose.
+"""
+
+README_TEXT = """# Grader
+
+## Speed
+
+Prose before the table.
+
+{begin}
+| old | table |
+{end}
+
+Prose after it.
+
+## Next section
+"""
+
+
+def _readmes(tmp_path: Path) -> tuple[Path, Path]:
+    bench_readme, readme = tmp_path / "bench-README.md", tmp_path / "README.md"
+    bench_readme.write_text(
+        BENCH_README_TEXT.format(begin=report.FIGURES_BEGIN, end=report.FIGURES_END),
+        encoding="utf-8",
+    )
+    readme.write_text(
+        README_TEXT.format(begin=report.SPEED_BEGIN, end=report.SPEED_END), encoding="utf-8"
+    )
+    return bench_readme, readme
+
+
+def _outside(text: str, begin: str, end: str) -> tuple[str, str]:
+    return text[: text.index(begin) + len(begin)], text[text.index(end) :]
+
+
+def test_write_readmes_replaces_only_what_lies_between_the_markers(tmp_path: Path) -> None:
+    bench_readme, readme = _readmes(tmp_path)
+    before = bench_readme.read_text(), readme.read_text()
+    report.write_readmes(_results(), bench_readme=bench_readme, readme=readme)
+    figures, speed = bench_readme.read_text(), readme.read_text()
+    assert _outside(figures, report.FIGURES_BEGIN, report.FIGURES_END) == _outside(
+        before[0], report.FIGURES_BEGIN, report.FIGURES_END
+    )
+    assert _outside(speed, report.SPEED_BEGIN, report.SPEED_END) == _outside(
+        before[1], report.SPEED_BEGIN, report.SPEED_END
+    )
+    assert "stale figures" not in figures
+    assert "| old | table |" not in speed
+    assert "$ python bench/bench.py --copies 40\nGrading throughput: 40 copies" in figures
+    assert "### Reading them" in figures
+    assert "- **The measure of aw_cost_vs_dw: not met**, 1.42x" in figures
+    assert "| measure | figure | target | met |" in speed
+    assert "| peak memory of check | 590 MiB (619 MB) | at most 600 MiB | met |" in speed
+    # Written again from the same numbers: the same bytes.
+    report.write_readmes(_results(), bench_readme=bench_readme, readme=readme)
+    assert (bench_readme.read_text(), readme.read_text()) == (figures, speed)
+
+
+@pytest.mark.parametrize("damage", ["missing", "twice", "reversed"])
+def test_write_readmes_refuses_damaged_markers_and_writes_neither_file(
+    tmp_path: Path, damage: str
+) -> None:
+    bench_readme, readme = _readmes(tmp_path)
+    text = readme.read_text()
+    if damage == "missing":
+        text = text.replace(report.SPEED_END, "")
+    elif damage == "twice":
+        text += f"\n{report.SPEED_BEGIN}\n"
+    else:
+        text = (
+            text.replace(report.SPEED_BEGIN, "@@")
+            .replace(report.SPEED_END, report.SPEED_BEGIN)
+            .replace("@@", report.SPEED_END)
+        )
+    readme.write_text(text)
+    before = bench_readme.read_text()
+    with pytest.raises(ValueError, match="bench:speed"):
+        report.write_readmes(_results(), bench_readme=bench_readme, readme=readme)
+    assert bench_readme.read_text() == before
+    assert readme.read_text() == text
+
+
+def test_bench_report_command_prints_the_report_and_writes_the_readmes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench_readme, readme = _readmes(tmp_path)
+    numbers = tmp_path / "bench-results.json"
+    numbers.write_text(json.dumps(_results()))
+    argv = ["--from-json", str(numbers), "--bench-readme", str(bench_readme)]
+    assert report.main([*argv, "--readme", str(readme)]) == 0
+    assert capsys.readouterr().out == report.render_report(_results())
+    assert "stale figures" in bench_readme.read_text()  # without --write-readme: untouched
+    assert report.main([*argv, "--readme", str(readme), "--write-readme"]) == 0
+    assert report.render_report(_results()).rstrip("\n") in bench_readme.read_text()
+    numbers.write_text(json.dumps({**_results(), "schema": "something else"}))
+    with pytest.raises(SystemExit, match="not tf-autograder-bench"):
+        report.main(argv)
+
+
+def test_the_readmes_carry_the_markers_once() -> None:
+    for path, begin, end in (
+        (report.BENCH_README, report.FIGURES_BEGIN, report.FIGURES_END),
+        (report.README, report.SPEED_BEGIN, report.SPEED_END),
+    ):
+        text = path.read_text(encoding="utf-8")
+        assert report.replace_between(text, begin, end, "x", where=str(path)).count(begin) == 1
+
+
+def test_bench_ratios_put_equal_parallelism_first_with_the_issue_targets() -> None:
+    def timing(method: str, count: int, seconds: float, **extra: Any) -> Any:
+        return bench.Timing(method, method, count, seconds, per_item=[0.5] * count, extra=extra)
+
+    timings = [
+        timing("a", 40, 20.0, workers=2),
+        timing("a", 40, 36.0, workers=1),
+        timing("b", 8, 80.0),
+        timing("c", 8, 36.0),
+        timing("d", 10, 4.0, processes=1),
+        timing("d", 20, 5.0, processes=2),
+    ]
+    ratios = {r["id"]: r for r in bench.compute_ratios(timings, 0.6)}
+    headline = [i for i, r in ratios.items() if r["headline"]]
+    assert headline == ["a1_cost_vs_d1", "aw_cost_vs_dw", "aw_vs_b_throughput"]
+    assert ratios["a1_cost_vs_d1"]["value"] == pytest.approx(0.9 / 0.4)
+    assert ratios["aw_cost_vs_dw"]["value"] == pytest.approx(0.5 / 0.25)
+    assert ratios["aw_vs_b_throughput"]["value"] == pytest.approx(2.0 / 0.1)
+    assert ratios["a1_cost_vs_d1"]["target"] == {"op": "<=", "value": 1.3}
+    assert ratios["aw_vs_b_throughput"]["target"] == {"op": ">=", "value": 15.0}
+    assert [ratios[i]["met"] for i in headline] == [False, False, True]
+    assert ratios["a1_reference_in_worker_vs_d1"]["value"] == pytest.approx(0.6 / 0.5)
+    assert bench.TARGET_CHECK_PEAK_BYTES == ("<=", 600 * 2**20)
 
 
 # -- profile_run ---------------------------------------------------------------------------------
@@ -195,3 +521,7 @@ def test_profile_run_summary_takes_medians_and_renders_a_row_per_section() -> No
     assert _line(text, "1.3.1").split()[:3] == ["1.3.1", "0.200", "0.400"]
     assert "_call 0.200 (4), rest 0.200" in _line(text, "1.3.1")
     assert _line(text, "total").split()[1:3] == ["0.201", "0.400"]
+
+
+def test_bench_fixture_is_json() -> None:
+    assert json.loads(json.dumps(_results())) == copy.deepcopy(_results())
