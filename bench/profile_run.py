@@ -297,16 +297,25 @@ def run_once(
                 row = times.setdefault(name, SectionTime(name))
                 if step.kind == "code":
                     assert step.chunk is not None
+                    # evidence's hooks set and clear sys.setprofile, which is also cProfile's:
+                    # the profiler is off while they run, and on for the code unless evidence
+                    # installed its own hook (a traced section), which it must keep.
                     start = time.perf_counter()
+                    if profiler is not None:
+                        profiler.disable()
                     evidence.enter(step.section)
+                    if profiler is not None and sys.getprofile() is None:
+                        profiler.enable()
                     try:
                         error = _run_code(step.chunk, sources[step.chunk], namespace)
                     finally:
+                        if profiler is not None:
+                            profiler.disable()
                         evidence.leave()
+                        if profiler is not None:
+                            profiler.enable()
                     row.code_s += time.perf_counter() - start
                     row.chunks += 1
-                    if profiler is not None:  # evidence.leave() turned every profiler off
-                        profiler.enable()
                     if error:
                         row.errors.append(_error_text(error))
                     continue
@@ -550,7 +559,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.write(render(rows, meta))
     if profiler is not None:
         text = io.StringIO()
-        which = "the first run" if args.cprofile_first else f"the {args.runs} timed runs"
+        which = (
+            "the first run"
+            if args.cprofile_first
+            else f"the {args.runs} timed run{'s' if args.runs > 1 else ''}"
+        )
         stats = pstats.Stats(profiler, stream=text)
         stats.sort_stats("cumulative").print_stats(args.cprofile)
         traced = sorted(getattr(evidence, "_traced", ()))
@@ -558,7 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\ncProfile of {which}, top {args.cprofile} by cumulative time"
             + (
                 f" (the code of {', '.join(traced)} is not in it: the grader's evidence hook "
-                "takes the profiler's place while it runs)"
+                "needs the profiling slot while it runs)"
                 if traced
                 else ""
             )

@@ -8,10 +8,11 @@ The benchmark itself takes minutes (`python bench/bench.py --quick` is the fast 
 from __future__ import annotations
 
 import contextlib
-import copy
+import cProfile
 import importlib.util
 import json
 import os
+import pstats
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from grader.assignment import find_assignment
 from tests.support import ROOT
 
 BENCH = ROOT / "bench"
@@ -523,5 +525,40 @@ def test_profile_run_summary_takes_medians_and_renders_a_row_per_section() -> No
     assert _line(text, "total").split()[1:3] == ["0.201", "0.400"]
 
 
-def test_bench_fixture_is_json() -> None:
-    assert json.loads(json.dumps(_results())) == copy.deepcopy(_results())
+def test_profile_run_runs_the_plan_section_by_section_under_cprofile(tmp_path: Path) -> None:
+    script = tmp_path / "submission.py"
+    script.write_text(
+        "# 1.1\nsport = 'tennis'\nprint('printed, not shown')\n\n"
+        "# 1.2\ndef func(a, b):\n    return a + b\n\ne_out = func(1.5, 2.5)\nundefined_name\n"
+    )
+    split = profile_run.load_split(script, find_assignment(str(profile_run.ASSIGNMENT)))
+    seen: dict[str, object] = {}
+
+    def harvest_1_1(ns: dict[str, object], inputs: Any) -> dict[str, object]:
+        seen["sport"] = ns.get("sport")
+        return {"sport": str(ns.get("sport"))}
+
+    def harvest_1_2(ns: dict[str, object], inputs: Any) -> dict[str, object]:
+        seen["inputs"] = inputs
+        seen["e_out"] = ns.get("e_out")
+        return {}
+
+    profiler = cProfile.Profile()
+    times = profile_run.run_once(
+        split,
+        {"1.1": harvest_1_1, "1.2": harvest_1_2},
+        {"1.2": {"cases": []}},
+        {"1.1": ("sport",)},
+        profile_run.ProbeTimer(),
+        profiler,
+    )
+    assert sys.getprofile() is None  # neither cProfile nor evidence's hook is left on
+    assert seen == {"sport": "tennis", "inputs": {"cases": []}, "e_out": 4.0}
+    assert list(times)[:2] == ["1.1", "1.2"]
+    assert times["1.1"].chunks == 1
+    assert times["1.1"].code_s > 0
+    assert times["1.1"].harvest_s > 0
+    assert times["1.1"].errors == []
+    assert times["1.2"].errors == ["NameError: name 'undefined_name' is not defined"]
+    functions = {name for _file, _line, name in pstats.Stats(profiler).stats}  # type: ignore[attr-defined]
+    assert "harvest_1_1" in functions
