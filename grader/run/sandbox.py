@@ -203,6 +203,7 @@ class Sandbox:
             scratch,
             "--policy",
             policy.to_json(),
+            *(["--single-use"] if self.single_use else []),
         ]
         env = _child_env(scratch)
         try:
