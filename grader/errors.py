@@ -26,6 +26,7 @@ __all__ = [
     "OverridesError",
     "RosterError",
     "SandboxError",
+    "SandboxStartError",
     "ScorecardReadError",
     "SubmissionError",
 ]
@@ -49,6 +50,10 @@ class NoSubmissionError(SubmissionError):
 
 class SandboxError(GraderError):
     """The sandbox could not start or talk to the child process."""
+
+
+class SandboxStartError(SandboxError):
+    """No sandbox of a batch started at all: nothing can be graded (the machine's fault)."""
 
 
 class IsolationError(GraderError):

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -13,11 +14,12 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.config import GraderConfig
-from grader.errors import GraderError, SandboxError
+from grader.errors import GraderError, SandboxError, SandboxStartError
 from grader.grading import grade_submission, grader_failure
 from grader.intake.files import Found
 from grader.intake.submission import read_bounded
-from grader.run.sandbox import Sandbox
+from grader.run.exchange import Job
+from grader.run.sandbox import Sandbox, SandboxResult
 from grader.scorecards import Scorecard, load_scorecard, write_scorecard
 
 OnResult = Callable[[int, Found, Scorecard], None]
@@ -31,11 +33,91 @@ __all__ = [
     "OnResult",
     "OnSkipped",
     "OnStarting",
+    "Pool",
     "already_graded",
     "grade_batch",
     "report_kept",
     "sandbox_pool",
 ]
+
+
+class Pool:
+    """Warm sandboxes, each lent to one submission at a time, and only while its code runs.
+
+    A sandbox joins the pool the moment its zygote is ready, so grading starts with the first
+    one; a submission with no code to run (an empty or unreadable file) never waits for any.
+    """
+
+    def __init__(self, sandboxes: Sequence[Sandbox]) -> None:
+        self.sandboxes = tuple(sandboxes)
+        self.interrupted = threading.Event()
+        self._ready: queue.Queue[Sandbox] = queue.Queue()
+        self._failed: dict[int, SandboxError] = {}
+
+    def start(self) -> None:
+        """Start every zygote; each joins the pool when ready (or with the reason it is not)."""
+        for s in self.sandboxes:  # from this thread, which outlives them (see Sandbox.spawn)
+            s.spawn()
+        for s in self.sandboxes:
+            threading.Thread(target=self._join_when_ready, args=(s,), daemon=True).start()
+
+    def _join_when_ready(self, sandbox: Sandbox) -> None:
+        try:
+            sandbox.wait_ready()
+        except SandboxError as exc:
+            self._failed[id(sandbox)] = exc
+        self._ready.put(sandbox)
+
+    def stop(self) -> None:
+        """Ctrl-C: a job running now ends, no new one starts."""
+        self.interrupted.set()
+        for s in self.sandboxes:
+            s.stop()
+
+    def lease(self) -> Lease:
+        return Lease(self)
+
+    @contextmanager
+    def borrow(self) -> Iterator[Sandbox]:
+        """The first sandbox ready; it goes back to the pool when the block ends."""
+        sandbox = self._ready.get()
+        try:
+            failed = self._failed.get(id(sandbox))
+            if failed is not None:  # it never started: the batch cannot go on
+                raise SandboxStartError(str(failed)) from failed
+            if self.interrupted.is_set() or sandbox.stopped:
+                raise SandboxError("grading was interrupted")
+            yield sandbox
+        except BaseException:
+            if not sandbox.stopped:
+                sandbox.close()  # it may have been stopped half-way through a job: start afresh
+            raise
+        finally:
+            self._ready.put(sandbox)
+
+
+class Lease:
+    """A runner for one submission that holds a sandbox only while the submission's code runs.
+
+    The checks of one submission then run in the grader while the next one's code runs in the
+    sandbox it gave back.
+    """
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self.waited_s = 0.0  # for a sandbox to be free: not this submission's own time
+
+    def __call__(self, job: Job, *, section_timeout_s: float, deadline: float) -> SandboxResult:
+        asked = time.monotonic()
+        with self._pool.borrow() as sandbox:
+            waited = time.monotonic() - asked
+            self.waited_s += waited
+            return sandbox(job, section_timeout_s=section_timeout_s, deadline=deadline + waited)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether grading was interrupted: no result of this lease counts."""
+        return self._pool.interrupted.is_set()
 
 
 @contextmanager
@@ -46,22 +128,21 @@ def sandbox_pool(
     hide: Sequence[Path],
     workers: int,
     on_starting: OnStarting | None = None,
-) -> Iterator[list[Sandbox]]:
+) -> Iterator[Pool]:
     """`workers` warm sandboxes (started in parallel), closed on exit whatever happens."""
-    sandboxes = [
-        Sandbox(harvest_path=assignment.harvest_path, config=config, hide=hide, slot=i)
-        for i in range(workers)
-    ]
+    pool = Pool(
+        [
+            Sandbox(harvest_path=assignment.harvest_path, config=config, hide=hide, slot=i)
+            for i in range(workers)
+        ]
+    )
     try:
         if on_starting is not None:
-            on_starting(len(sandboxes))
-        for s in sandboxes:  # from this thread, which outlives them (see Sandbox.spawn)
-            s.spawn()
-        for s in sandboxes:
-            s.wait_ready()
-        yield sandboxes
+            on_starting(len(pool.sandboxes))
+        pool.start()
+        yield pool
     finally:
-        for s in sandboxes:
+        for s in pool.sandboxes:
             s.stop()
 
 
@@ -110,12 +191,12 @@ def grade_batch(
             hide=hide,
             workers=workers,
             on_starting=on_starting,
-        ) as sandboxes:
+        ) as pool:
             _grade_all(
                 [found[n] for n in todo],
-                sandboxes,
-                grade=lambda item, sandbox: _grade_one(
-                    item, sandbox, assignment=assignment, config=config, out=out
+                pool,
+                grade=lambda item: _grade_one(
+                    item, pool.lease(), assignment=assignment, config=config, out=out
                 ),
                 on_done=lambda i, card: _record(cards, todo[i], card, found, on_result),
             )
@@ -160,46 +241,31 @@ def _quietly(show: Callable[..., None], *args: object) -> None:
 
 def _grade_all(
     items: Sequence[Found],
-    sandboxes: Sequence[Sandbox],
+    pool: Pool,
     *,
-    grade: Callable[[Found, Sandbox], Scorecard],
+    grade: Callable[[Found], Scorecard],
     on_done: Callable[[int, Scorecard], None],
 ) -> None:
-    """Grade `items` on a thread per sandbox; on Ctrl-C stop every sandbox and finish nothing."""
-    pool: queue.Queue[Sandbox] = queue.Queue()
-    for s in sandboxes:
-        pool.put(s)
-    interrupted = threading.Event()
-
-    def work(item: Found) -> Scorecard:
-        sandbox = pool.get()
-        try:
-            if interrupted.is_set():
-                raise SandboxError("grading was interrupted")
-            return grade(item, sandbox)
-        finally:
-            pool.put(sandbox)
-
-    executor = ThreadPoolExecutor(max_workers=len(sandboxes), thread_name_prefix="grader")
+    """Grade `items` on two threads per sandbox (one's code runs while another's checks do);
+    on Ctrl-C stop every sandbox and finish nothing."""
+    executor = ThreadPoolExecutor(max_workers=2 * len(pool.sandboxes), thread_name_prefix="grader")
     try:
-        futures = {executor.submit(work, item): i for i, item in enumerate(items)}
+        futures = {executor.submit(grade, item): i for i, item in enumerate(items)}
         for future in as_completed(futures):
             on_done(futures[future], future.result())
     except BaseException:  # Ctrl-C: kill every sandbox now, finish nothing half-way
-        interrupted.set()
-        for s in sandboxes:
-            s.stop()
+        pool.stop()
         executor.shutdown(wait=True, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
 
 
 def _grade_one(
-    item: Found, sandbox: Sandbox, *, assignment: Assignment, config: GraderConfig, out: Path
+    item: Found, lease: Lease, *, assignment: Assignment, config: GraderConfig, out: Path
 ) -> Scorecard:
     """Grade one submission and write its scorecard; a grader failure becomes its scorecard.
 
-    After Ctrl-C (the sandbox was stopped) nothing is written: whatever the interrupted run
+    After Ctrl-C (the sandboxes were stopped) nothing is written: whatever the interrupted run
     produced ("the Python process stopped answering") is not this submission's result.
     """
     card: Scorecard | None = None
@@ -210,19 +276,20 @@ def _grade_one(
                 assignment=assignment,
                 config=config,
                 student=item.student,
-                runner=sandbox,
+                runner=lease,
             )
             break
+        except SandboxStartError:
+            raise
         except SandboxError as exc:  # the grader's or machine's fault: retry once afresh
-            if sandbox.stopped:
+            if lease.stopped:
                 raise
-            sandbox.close()
             if attempt == 2:
                 card = grader_failure(
                     item.path, assignment=assignment, student=item.student, error=exc
                 )
         except Exception as exc:  # a grader bug on one file must not cost the whole batch
-            if sandbox.stopped:
+            if lease.stopped:
                 raise SandboxError("grading was interrupted") from exc
             card = grader_failure(
                 item.path,
@@ -232,8 +299,12 @@ def _grade_one(
             )
             break
     assert card is not None
-    if sandbox.stopped:  # stopped while this ran: its result may come from the kill
+    if lease.stopped:  # stopped while this ran: its result may come from the kill
         raise SandboxError("grading was interrupted")
+    if lease.waited_s:  # the time in a queue is not the submission's
+        card = dataclasses.replace(
+            card, duration_s=max(0.0, round(card.duration_s - lease.waited_s, 3))
+        )
     if item.late:
         card = dataclasses.replace(card, late=True)
     write_scorecard(out / f"{item.student}.json", card)

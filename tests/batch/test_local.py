@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -256,3 +257,84 @@ def test_batch_attackers_cheapest_files_each_get_a_scorecard_quickly(tmp_path: P
     assert forged.startswith("calling square") or "ValueError" in forged
     assert len(forged) < 3000
     assert cards["escapes_\\x1b]0;pwned\\x07.py"]["score"] == 10
+
+
+def _slow_starting_tiny(root: Path) -> Path:
+    """The tiny assignment, with a harvest module that takes 10 minutes to import."""
+    dest = root / "assignments"
+    shutil.copytree(DATA / "assignments", dest)
+    harvest = dest / "tiny" / "sandboxed" / "harvest.py"
+    harvest.write_text("import time\ntime.sleep(600)\n" + harvest.read_text())
+    return dest
+
+
+def test_batch_of_files_with_no_code_never_waits_for_a_sandbox(tmp_path: Path) -> None:
+    assignments = _slow_starting_tiny(tmp_path)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.py").write_bytes(b"")
+    (folder / "blank.ipynb").write_bytes(b"")
+    (folder / "not_utf8.py").write_bytes(b"\xff\xfe\x00garbage")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = run_grade(
+        "batch", folder, "--out", out, "--workers", "2", "--quiet",
+        "--assignments-dir", assignments, "--assignment", "tiny",
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    cards = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert set(cards) == {"empty", "blank", "not_utf8"}
+    for card in cards.values():
+        assert {s["status"] for s in card["sections"]} == {"not_run"}
+        assert card.get("grader_failure") is None
+    assert elapsed < 120  # the sandboxes take 600 s to start: nobody waited for them
+
+
+def test_batch_grades_while_sandboxes_are_lent_only_for_the_run(tmp_path: Path) -> None:
+    """Two threads per sandbox: one submission's checks run while the next one's code does.
+
+    Every copy gets the same result as the one graded alone, and no scorecard's duration counts
+    the time it waited for the sandbox.
+    """
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = ["passes.py", "hardcoded.py", "raises.py"]
+    for i in range(2):
+        for name in names:
+            (folder / f"{i}_{name}").write_bytes((DATA / "tiny" / name).read_bytes())
+    submitted = sorted(p.name for p in folder.iterdir())
+    out = tmp_path / "out"
+    result = run_grade("batch", folder, "--out", out, "--workers", "1", "--quiet", *TINY)
+    assert result.returncode == 0, result.stderr
+    cards = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert len(cards) == len(submitted)
+    for stem, card in cards.items():
+        twin = cards[("1" if stem[0] == "0" else "0") + stem[1:]]
+        assert card["score"] == twin["score"]
+        assert [s["status"] for s in card["sections"]] == [s["status"] for s in twin["sections"]]
+        assert card.get("grader_failure") is None
+    durations = sorted(c["duration_s"] for c in cards.values())
+    # Queued behind the others, the last one would count their run times too.
+    assert durations[-1] < 3 * durations[len(durations) // 2] + 1.0
+
+
+def test_batch_stops_with_the_reason_when_no_sandbox_can_start(tmp_path: Path) -> None:
+    assignments = tmp_path / "assignments"
+    shutil.copytree(DATA / "assignments", assignments)
+    harvest = assignments / "tiny" / "sandboxed" / "harvest.py"
+    harvest.write_text("raise ImportError('the harvest module is broken')\n")
+    folder = tmp_path / "in"
+    _copy_tiny(folder, "passes.py", "raises.py")
+    (folder / "empty.py").write_bytes(b"")
+    out = tmp_path / "out"
+    result = run_grade(
+        "batch", folder, "--out", out, "--workers", "2", "--quiet",
+        "--assignments-dir", assignments, "--assignment", "tiny",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "the sandbox did not start" in result.stderr
+    assert "the harvest module is broken" in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr.splitlines()[0]
+    # No scorecard blames a student for the machine's fault.
+    assert not [p for p in out.glob("*.json") if p.stem != "empty"]
