@@ -45,6 +45,7 @@ from pathlib import Path
 
 from grader.sandboxed.child import HarvestFn, load_harvesters, run_forked
 from grader.sandboxed.policy import Policy, confine
+from grader.sandboxed.seccomp import available as seccomp_available
 from grader.sandboxed.wire import Control, Op
 
 _PR_SET_PDEATHSIG = 1
@@ -377,6 +378,8 @@ def main() -> None:
         failure = {Control.KEY: Control.ZYGOTE_FAILED, "error": f"{type(exc).__name__}: {exc}"}
         control.send(json.dumps(failure).encode())
         raise
+    if policy.seccomp:
+        seccomp_available()  # libseccomp's binding imported once here, not in every child
     gc.freeze()  # out of every child's collections, and their pages stay shared
     gc.enable()
     Zygote(control, harvesters, Path(args.scratch), policy).serve()
