@@ -8,11 +8,9 @@ The benchmark itself takes minutes (`python bench/bench.py --quick` is the fast 
 from __future__ import annotations
 
 import contextlib
-import cProfile
 import importlib.util
 import json
 import os
-import pstats
 import subprocess
 import sys
 import time
@@ -24,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from grader.assignment import find_assignment
 from tests.support import ROOT
 
 BENCH = ROOT / "bench"
@@ -525,40 +522,73 @@ def test_profile_run_summary_takes_medians_and_renders_a_row_per_section() -> No
     assert _line(text, "total").split()[1:3] == ["0.201", "0.400"]
 
 
+_UNDER_CPROFILE = """
+import cProfile, importlib.util, pstats, sys
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import find_assignment
+
+spec = importlib.util.spec_from_file_location("profile_run_script", sys.argv[1])
+profile_run = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = profile_run
+spec.loader.exec_module(profile_run)
+script = Path(sys.argv[2])
+script.write_text(
+    "# 1.1\\nsport = 'tennis'\\nprint('printed, not shown')\\n\\n"
+    "# 1.2\\ndef func(a, b):\\n    return a + b\\n\\ne_out = func(1.5, 2.5)\\nundefined_name\\n"
+)
+split = profile_run.load_split(script, find_assignment(str(profile_run.ASSIGNMENT)))
+seen = {}
+
+def harvest_1_1(ns, inputs):
+    seen["sport"] = ns.get("sport")
+    return {"sport": str(ns.get("sport"))}
+
+def harvest_1_2(ns, inputs):
+    seen["inputs"] = inputs
+    seen["e_out"] = ns.get("e_out")
+    return {}
+
+profiler = cProfile.Profile()
+times = profile_run.run_once(
+    split,
+    {"1.1": harvest_1_1, "1.2": harvest_1_2},
+    {"1.2": {"cases": []}},
+    {"1.1": ("sport",)},
+    profile_run.ProbeTimer(),
+    profiler,
+)
+assert sys.getprofile() is None  # neither cProfile nor evidence's hook is left on
+assert seen == {"sport": "tennis", "inputs": {"cases": []}, "e_out": 4.0}, seen
+assert list(times)[:2] == ["1.1", "1.2"]
+assert times["1.1"].chunks == 1
+assert times["1.1"].code_s > 0
+assert times["1.1"].harvest_s > 0
+assert times["1.1"].errors == []
+assert times["1.2"].errors == ["NameError: name 'undefined_name' is not defined"]
+functions = {name for _file, _line, name in pstats.Stats(profiler).stats}
+assert "harvest_1_1" in functions
+print("ok")
+"""
+
+
 def test_profile_run_runs_the_plan_section_by_section_under_cprofile(tmp_path: Path) -> None:
-    script = tmp_path / "submission.py"
-    script.write_text(
-        "# 1.1\nsport = 'tennis'\nprint('printed, not shown')\n\n"
-        "# 1.2\ndef func(a, b):\n    return a + b\n\ne_out = func(1.5, 2.5)\nundefined_name\n"
+    """In a fresh interpreter: cProfile and evidence's hooks share sys.setprofile with whatever
+    else this test process has running."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _UNDER_CPROFILE,
+            str(BENCH / "profile_run.py"),
+            str(tmp_path / "s.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
     )
-    split = profile_run.load_split(script, find_assignment(str(profile_run.ASSIGNMENT)))
-    seen: dict[str, object] = {}
-
-    def harvest_1_1(ns: dict[str, object], inputs: Any) -> dict[str, object]:
-        seen["sport"] = ns.get("sport")
-        return {"sport": str(ns.get("sport"))}
-
-    def harvest_1_2(ns: dict[str, object], inputs: Any) -> dict[str, object]:
-        seen["inputs"] = inputs
-        seen["e_out"] = ns.get("e_out")
-        return {}
-
-    profiler = cProfile.Profile()
-    times = profile_run.run_once(
-        split,
-        {"1.1": harvest_1_1, "1.2": harvest_1_2},
-        {"1.2": {"cases": []}},
-        {"1.1": ("sport",)},
-        profile_run.ProbeTimer(),
-        profiler,
-    )
-    assert sys.getprofile() is None  # neither cProfile nor evidence's hook is left on
-    assert seen == {"sport": "tennis", "inputs": {"cases": []}, "e_out": 4.0}
-    assert list(times)[:2] == ["1.1", "1.2"]
-    assert times["1.1"].chunks == 1
-    assert times["1.1"].code_s > 0
-    assert times["1.1"].harvest_s > 0
-    assert times["1.1"].errors == []
-    assert times["1.2"].errors == ["NameError: name 'undefined_name' is not defined"]
-    functions = {name for _file, _line, name in pstats.Stats(profiler).stats}  # type: ignore[attr-defined]
-    assert "harvest_1_1" in functions
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "ok"

@@ -145,8 +145,12 @@ def _site_packages(tmp: Path, token: str) -> tuple[list[str], Path, list[Path], 
     skip = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "grader", site / "grader", ignore=skip)
     pyseccomp = Path(sysconfig.get_paths()["purelib"]) / "pyseccomp.py"
-    if pyseccomp.exists():  # the test venv's own dependency, beside the grader
+    if pyseccomp.exists():  # the sandbox's own dependency, beside the grader
         shutil.copy(pyseccomp, site / "pyseccomp.py")
+    if sys.prefix != sys.base_prefix:  # the tests run in a venv: the parent's other dependencies
+        paths = sysconfig.get_paths()
+        dependencies = dict.fromkeys([paths["purelib"], paths["platlib"]])
+        (site / "grader-dependencies.pth").write_text("".join(f"{d}\n" for d in dependencies))
     assignments = tmp / "course" / "assignments"
     shutil.copytree(TINY_DIR / "tiny", assignments / "tiny", ignore=skip)
     markers = [
