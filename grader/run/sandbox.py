@@ -56,6 +56,7 @@ from grader.sandboxed import zygote
 from grader.sandboxed.policy import Policy
 from grader.sandboxed.wire import Control, Op
 
+_FAILED_EXIT_S = 5.0  # how long a zygote that failed gets to exit and flush
 _START_TIMEOUT_S = 180.0  # importing TensorFlow on a loaded machine
 _REPLY_TIMEOUT_S = 30.0
 _CGROUP_SLACK_MB = 1024  # pages a forked child copies from the zygote, besides its own memory
@@ -138,6 +139,8 @@ class Sandbox:
         self._events: queue.Queue[Message | None] = queue.Queue()
         self._exits: dict[int, int] = {}
         self._log = _Tail(4000)
+        self._log_drain: threading.Thread | None = None
+        self._failure = ""  # what a zygote that could not start said was wrong
         self._scratch: str | None = None
         self._stopped = False
 
@@ -230,15 +233,26 @@ class Sandbox:
         self._exits = {}
         self._log = _Tail(4000)
         threading.Thread(target=_read_control, args=(ours, self._events), daemon=True).start()
-        threading.Thread(target=_drain, args=(self._proc.stdout, self._log), daemon=True).start()
+        self._log_drain = threading.Thread(
+            target=_drain, args=(self._proc.stdout, self._log), daemon=True
+        )
+        self._log_drain.start()
 
     def wait_ready(self) -> None:
         """Wait until the spawned zygote is ready; SandboxError with its output if it fails."""
         ready = self._await(Control.ZYGOTE_READY, timeout=_START_TIMEOUT_S)
         if ready is None:
-            log = self._log.text()[-2000:]
+            # The zygote reports its failure before its traceback is flushed: let it exit and
+            # the drain read everything, so the error shows the cause, not a first line.
+            if self._proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=_FAILED_EXIT_S)
             self.close()
-            raise SandboxError(f"the sandbox did not start; its output:\n{log}")
+            if self._log_drain is not None:
+                self._log_drain.join(timeout=_FAILED_EXIT_S)
+            log = self._log.text()[-2000:]
+            cause = f" ({self._failure})" if self._failure else ""
+            raise SandboxError(f"the sandbox did not start{cause}; its output:\n{log}")
 
     @property
     def stopped(self) -> bool:
@@ -311,6 +325,7 @@ class Sandbox:
             if event.get(Control.KEY) == kind:
                 return event
             if event.get(Control.KEY) == Control.ZYGOTE_FAILED:
+                self._failure = str(event.get("error", ""))[:500]
                 return None
         return None
 
