@@ -312,6 +312,26 @@ def harvest_1_3_2(ns: dict[str, object], inputs: Mapping[str, Any]) -> Plain:
 # -- 1.3.3 ---------------------------------------------------------------------------------------
 
 
+def _prebuild_dense(model: object, *, width: int) -> bool:
+    """Build the model's unbuilt Dense layers for inputs `width` wide, as its first call would.
+
+    Keras builds a subclassed model that has no `build` by first tracing its `call` on symbolic
+    inputs, which is most of a probe's cost; with its Dense layers built, one eager call is all
+    it takes. False when nothing was built (the first call then builds the model as usual), as
+    for a model with its own `build`, which Keras calls instead of tracing.
+    """
+    if _getattr(_getattr(model, "build", None), "_is_default", False) is not True:
+        return False
+    built = False
+    for layer in _sublayers(model):
+        if _isinstance(layer, _Dense) and _getattr(layer, "built", True) is False:
+            _, err = _call(_getattr(layer, "build"), (None, width))
+            if err is not None:
+                return False
+            built = True
+    return built
+
+
 def _probe_model(cls: object, case: Mapping[str, Any], *, identity: bool) -> Plain:
     """Build `cls(n)` on x, give its one Dense layer the grader's W and b, and call it.
 
@@ -322,7 +342,13 @@ def _probe_model(cls: object, case: Mapping[str, Any], *, identity: bool) -> Pla
     model, err = _call(cls, int(case["n"]))
     if err is not None:
         return {"construct": {Marker.ERROR: err}}
+    prebuilt = _prebuild_dense(model, width=int(x.shape[-1]))
     _, err = _call(model, x)
+    if err is not None and prebuilt:  # its Dense layer does not take x as it is: build as usual
+        model, err = _call(cls, int(case["n"]))
+        if err is not None:
+            return {"construct": {Marker.ERROR: err}}
+        _, err = _call(model, x)
     if err is not None:
         return {"build": {Marker.ERROR: err}}
     layers = _sublayers(model)
